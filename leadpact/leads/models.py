@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from leadpact.common.models import TimestampedModel
+
+
+class LeadState(models.TextChoices):
+    NEW = "new", "New"
+    MQL = "mql", "Marketing qualified (MQL)"
+    OFFERED = "offered", "Offered to sales"
+    ACCEPTED = "accepted", "Sales accepted (SAL)"
+    SQL = "sql", "Sales qualified (SQL)"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    RECYCLED = "recycled", "Recycled to marketing"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+class Company(TimestampedModel):
+    name = models.CharField(max_length=200)
+    name_key = models.CharField(max_length=200, db_index=True, help_text="Normalised name.")
+    domain = models.CharField(max_length=200, blank=True, db_index=True)
+    industry = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        constraints = [models.UniqueConstraint(fields=["name_key"], name="company_name_key_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(TimestampedModel):
+    """A person marketing captured and sales may work: the spine of the system.
+
+    Identity for dedupe: ``email_key`` (normalised e-mail) or ``(external_source, external_id)``.
+    A lead merged into another keeps its row (``merged_into``) so the merge can be undone.
+    ``search_key`` is the lower-cased "first last" used for prefix search.
+    """
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    email_key = models.CharField(max_length=254, null=True, blank=True, unique=True)
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164 when recognised.")
+    title = models.CharField(max_length=150, blank=True)
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    company_name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    search_key = models.CharField(max_length=201, blank=True, db_index=True)
+    company_key = models.CharField(max_length=200, blank=True, db_index=True)
+
+    source_channel = models.CharField(max_length=50, default="unknown")
+    source_campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sourced_leads",
+    )
+    source_detail = models.CharField(max_length=200, blank=True)
+    external_source = models.CharField(max_length=50, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    captured_at = models.DateTimeField(help_text="First contact.")
+
+    state = models.CharField(max_length=20, choices=LeadState.choices, default=LeadState.NEW)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    score = models.IntegerField(default=0)
+    attributes = models.JSONField(default=dict, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_leads"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-captured_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="lead_external_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["captured_at", "id"], name="lead_captured"),
+            models.Index(fields=["state", "captured_at", "id"], name="lead_state_captured"),
+            models.Index(fields=["owner", "captured_at", "id"], name="lead_owner_captured"),
+            models.Index(fields=["source_channel", "captured_at", "id"], name="lead_chan_captured"),
+            models.Index(
+                fields=["source_campaign", "captured_at", "id"], name="lead_camp_captured"
+            ),
+            models.Index(fields=["score", "id"], name="lead_score"),
+            models.Index(fields=["state", "score", "id"], name="lead_state_score"),
+            models.Index(fields=["merged_into"], name="lead_merged_into"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.external_id or f"Lead #{self.pk}"
+
+
+class TimelineEvent(models.Model):
+    """Everything that happened to a lead, in order: the common lead view reads this."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        TOUCH = "touch", "Marketing touch"
+        STATE_CHANGE = "state_change", "State change"
+        OWNER_CHANGE = "owner_change", "Owner change"
+        FIELD_CHANGE = "field_change", "Profile change"
+        NOTE = "note", "Note"
+        SCORE_CHANGE = "score_change", "Score change"
+        MERGE = "merge", "Merge"
+        UNMERGE = "unmerge", "Merge undone"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    touch = models.ForeignKey(
+        "campaigns.Touch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["lead", "occurred_at", "id"], name="timeline_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.summary}"
+
+
+class DuplicateCandidate(TimestampedModel):
+    """Two leads that look like the same person, waiting for someone to merge or dismiss them."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MERGED = "merged", "Merged"
+        DISMISSED = "dismissed", "Dismissed"
+
+    lead_a = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    lead_b = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    similarity = models.FloatField()
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-similarity", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead_a", "lead_b"], name="duplicate_pair_unique"),
+            models.CheckConstraint(condition=Q(lead_a__lt=models.F("lead_b")), name="pair_order"),
+        ]
+        indexes = [models.Index(fields=["status", "-similarity"], name="duplicate_status")]
+
+
+class WebForm(TimestampedModel):
+    """A public capture form. Posts go to ``/f/<key>``."""
+
+    name = models.CharField(max_length=200)
+    key = models.SlugField(max_length=64, unique=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=50, default="direct_traffic")
+    honeypot_field = models.CharField(max_length=50, default="website")
+    redirect_url = models.URLField(blank=True)
+    is_active = models.BooleanField(default=True)
+    submissions = models.PositiveIntegerField(default=0)
+    spam_blocked = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(TimestampedModel):
+    """One CSV import: its file, mapping, progress checkpoint and outcome."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    original_name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=500)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_size = models.BigIntegerField(default=0)
+    mapping = models.JSONField(default=dict)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(
+        default=0, help_text="Data rows committed so far: the resume checkpoint."
+    )
+    created_count = models.PositiveIntegerField(default=0)
+    merged_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    report_path = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.original_name}"

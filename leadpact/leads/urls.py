@@ -1,0 +1,9 @@
+from django.urls import path
+
+from leadpact.leads import views
+
+app_name = "leads"
+
+urlpatterns = [
+    path("", views.lead_list, name="list"),
+]
