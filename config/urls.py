@@ -19,6 +19,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("leadpact.accounts.urls")),
     path("leads/", include("leadpact.leads.urls")),
+    path("imports/", include("leadpact.leads.import_urls")),
+    path("duplicates/", include("leadpact.leads.duplicate_urls")),
     path("campaigns/", include("leadpact.campaigns.urls")),
     path("f/", include("leadpact.leads.form_urls")),
     path("api/", include((api_patterns, "api"), namespace="api")),

@@ -38,3 +38,19 @@ def company_key(name: str) -> str:
     folded = _NON_WORD.sub(" ", fold(name))
     folded = _SPACES.sub(" ", folded).strip()
     return _COMPANY_SUFFIX.sub("", folded).strip()[:200]
+
+
+def normalize_phone(value: str, region: str) -> str:
+    """A phone number in E.164 (``+442079460958``); raises ``ValueError`` when it is not one."""
+    import phonenumbers
+
+    text = (value or "").strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{value!r} is not a phone number ({exc})") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{value!r} is not a valid phone number for region {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from leadpact.leads import views
+from leadpact.leads.views import list as list_views
 
 app_name = "leads"
 
 urlpatterns = [
-    path("", views.lead_list, name="list"),
+    path("", list_views.lead_list, name="list"),
 ]
