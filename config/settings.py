@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "leadpact.accounts",
     "leadpact.campaigns",
     "leadpact.leads",
+    "leadpact.scoring",
+    "leadpact.demo",
 ]
 
 MIDDLEWARE = [
