@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _FORMULA_START = ("=", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?[\d\s().]+$")
+_NUMBER = re.compile(r"^[+-]?[\d\s()./-]+$")
 
 
 def looks_like_formula(value: str) -> bool:
