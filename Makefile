@@ -8,7 +8,7 @@ PORT   ?= 8000
 TEST_ENV := LEADPACT_SECRET_KEY=tests-only-secret LEADPACT_JOBS=sync LEADPACT_FAST_PASSWORD_HASHER=1
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint format check-migrations bench demo clean
+.PHONY: install run gunicorn test lint format check-migrations bench demo clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,9 @@ run: install var/secret_key
 	$(BIN)/leadpact migrate --noinput
 	$(BIN)/leadpact demo --if-empty
 	$(BIN)/leadpact demo_logins
-	$(BIN)/leadpact runserver $(HOST):$(PORT) --noreload
+	$(BIN)/leadpact serve $(HOST):$(PORT)
 
-serve: install var/secret_key
+gunicorn: install var/secret_key
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4
 
 lint: install

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "leadpact.leads",
     "leadpact.scoring",
     "leadpact.demo",
+    "leadpact.routing",
+    "leadpact.notifications",
+    "leadpact.pipeline",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "leadpact.common.context_processors.navigation",
             ],
         },
     }
@@ -144,6 +148,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Periodic work under Celery beat (`celery -A config beat`); without a broker run
+# `leadpact sla_sweep --loop`, which calls the same task.
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {"task": "leadpact.routing.sla_sweep", "schedule": 60.0},
+    "scoring-rescore": {"task": "leadpact.scoring.rescore", "schedule": 3600.0},
+    "next-step-reminders": {"task": "leadpact.pipeline.next_step_reminders", "schedule": 300.0},
+}
 # How background jobs run without a broker: "thread" (in-process pool, the default for a
 # server) or "sync" (run at once in the caller: tests, CLI).
 LEADPACT_JOBS = env_choice("LEADPACT_JOBS", ("thread", "sync"), "thread")
@@ -203,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TouchKindEnum": "leadpact.campaigns.models.TouchKind",
+        "TimelineEventKindEnum": "leadpact.leads.models.TimelineEvent.Kind",
+    },
 }
 
 # --- CORS: only the public form endpoint is open to other origins ---------------------------

@@ -43,7 +43,12 @@ def user_create(
     return user
 
 
+@transaction.atomic
 def user_deactivate(*, user: User, actor: User) -> User:
+    """Switch a user off: their tokens stop working and a salesperson's pending offers are
+    routed to someone else, in the same transaction."""
+    from leadpact.routing.services.router import rep_offers_reroute
+
     if actor.role != Role.ADMIN:
         raise PermissionDeniedError("Only an admin may deactivate users.")
     if user.pk == actor.pk:
@@ -51,6 +56,8 @@ def user_deactivate(*, user: User, actor: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if user.role in (Role.SALES_REP, Role.SALES_MANAGER):
+        rep_offers_reroute(rep=user, actor=actor)
     return user
 
 

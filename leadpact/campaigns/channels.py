@@ -32,3 +32,37 @@ def channel_slug(value: str | None) -> str:
 
 def channel_label(slug: str) -> str:
     return KNOWN_CHANNELS.get(slug, slug.replace("_", " ").capitalize())
+
+
+# utm_medium values (lower-cased) that name a channel unambiguously.
+_MEDIUM_CHANNELS: dict[str, str] = {
+    "cpc": "paid_search",
+    "ppc": "paid_search",
+    "paid_search": "paid_search",
+    "paidsearch": "paid_search",
+    "sem": "paid_search",
+    "organic": "organic_search",
+    "email": "email",
+    "e-mail": "email",
+    "newsletter": "email",
+    "social": "social",
+    "social_media": "social",
+    "paid_social": "social",
+    "display": "display",
+    "banner": "display",
+    "cpm": "display",
+    "referral": "referral",
+    "affiliate": "partner",
+    "partner": "partner",
+    "event": "event",
+    "webinar": "webinar",
+}
+
+
+def channel_from_utm(utm_medium: str) -> str:
+    """The channel a ``utm_medium`` names (``cpc`` → ``paid_search``); ``""`` when it names none.
+
+    Only well-known mediums count: an unknown one must not override the channel a form or a
+    campaign was set up with.
+    """
+    return _MEDIUM_CHANNELS.get((utm_medium or "").strip().lower(), "")

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from leadpact.leads.views import list as list_views
+from leadpact.leads.views import duplicates
 
 app_name = "duplicates"
 
-# Placeholder until the duplicates pages land.
-urlpatterns = [path("", list_views.lead_list, name="list")]
+urlpatterns = [
+    path("", duplicates.duplicate_list, name="list"),
+    path("scan/", duplicates.duplicate_scan, name="scan"),
+    path("<int:candidate_id>/merge/", duplicates.duplicate_merge, name="merge"),
+    path("<int:candidate_id>/dismiss/", duplicates.duplicate_dismiss_pair, name="dismiss"),
+    path("<int:candidate_id>/unmerge/", duplicates.duplicate_unmerge, name="unmerge"),
+]

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from leadpact.leads.views.forms import WebFormCaptureApi
+
+app_name = "forms"
+
+urlpatterns = [path("<slug:key>", WebFormCaptureApi.as_view(), name="capture")]

@@ -41,7 +41,9 @@ class Lead(TimestampedModel):
 
     Identity for dedupe: ``email_key`` (normalised e-mail) or ``(external_source, external_id)``.
     A lead merged into another keeps its row (``merged_into``) so the merge can be undone.
-    ``search_key`` is the lower-cased "first last" used for prefix search.
+    ``search_key`` is the lower-cased "first last" used for prefix search. Prefix search uses
+    the plain indexes of ``search_key``, ``company_key`` and ``email_key`` (on PostgreSQL Django
+    adds a ``varchar_pattern_ops`` twin to each, which serves ``LIKE 'q%'`` under any collation).
     """
 
     first_name = models.CharField(max_length=100, blank=True)
@@ -84,7 +86,12 @@ class Lead(TimestampedModel):
     score = models.IntegerField(default=0)
     attributes = models.JSONField(default=dict, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_leads"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_leads",
+        db_index=False,  # the partial index in Meta: a full one lures SQLite into using it
     )
     version = models.PositiveIntegerField(default=1)
 
@@ -107,7 +114,16 @@ class Lead(TimestampedModel):
             ),
             models.Index(fields=["score", "id"], name="lead_score"),
             models.Index(fields=["state", "score", "id"], name="lead_state_score"),
-            models.Index(fields=["merged_into"], name="lead_merged_into"),
+            # Only merged-away leads are indexed: every list query filters "merged_into IS
+            # NULL", and an index over the NULLs too makes SQLite's planner walk it instead of
+            # the sort index (seconds instead of milliseconds at 1M leads).
+            models.Index(
+                fields=["merged_into"],
+                name="lead_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
+            models.Index(fields=["last_name", "id"], name="lead_last_name"),
+            models.Index(fields=["source_channel", "score", "id"], name="lead_chan_score"),
         ]
 
     def __str__(self) -> str:
@@ -130,6 +146,7 @@ class TimelineEvent(models.Model):
         FIELD_CHANGE = "field_change", "Profile change"
         NOTE = "note", "Note"
         SCORE_CHANGE = "score_change", "Score change"
+        ROUTING = "routing", "Routing decision"
         MERGE = "merge", "Merge"
         UNMERGE = "unmerge", "Merge undone"
 
@@ -202,9 +219,15 @@ class WebForm(TimestampedModel):
 
 
 class ImportJob(TimestampedModel):
-    """One CSV import: its file, mapping, progress checkpoint and outcome."""
+    """One CSV import: its file, mapping, progress checkpoint and outcome.
+
+    ``processed_rows`` (data rows read so far), the counters and ``report_bytes`` (how much of
+    the rejected-rows report belongs to committed chunks) are written in the same transaction
+    as each chunk of leads, so a failed import resumes exactly where the last commit left it.
+    """
 
     class Status(models.TextChoices):
+        DRAFT = "draft", "Mapping columns"
         PENDING = "pending", "Waiting"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
@@ -217,6 +240,7 @@ class ImportJob(TimestampedModel):
     file_path = models.CharField(max_length=500)
     file_sha256 = models.CharField(max_length=64, db_index=True)
     file_size = models.BigIntegerField(default=0)
+    headers = models.JSONField(default=list, blank=True, help_text="The file's header row.")
     mapping = models.JSONField(default=dict)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -224,17 +248,48 @@ class ImportJob(TimestampedModel):
     processed_rows = models.PositiveIntegerField(
         default=0, help_text="Data rows committed so far: the resume checkpoint."
     )
+    processed_bytes = models.BigIntegerField(default=0, help_text="For the progress bar.")
     created_count = models.PositiveIntegerField(default=0)
     merged_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    ignored_columns = models.JSONField(default=list, blank=True)
     report_path = models.CharField(max_length=500, blank=True)
+    report_bytes = models.BigIntegerField(
+        default=0, help_text="Length of the report that belongs to committed chunks."
+    )
+    seconds = models.FloatField(default=0, help_text="Time spent importing, over all runs.")
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Import {self.pk} of {self.original_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.file_size:
+            return 0
+        return min(99, int(100 * self.processed_bytes / self.file_size))
+
+
+class ImportMapping(TimestampedModel):
+    """A saved column mapping, so the same kind of file imports the same way every time."""
+
+    name = models.CharField(max_length=100, unique=True)
+    mapping = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -35,9 +35,12 @@ def search_key(first_name: str, last_name: str) -> str:
 
 def company_key(name: str) -> str:
     """``"ACME, Inc."`` and ``"Acme Inc"`` → ``"acme"``."""
-    folded = _NON_WORD.sub(" ", fold(name))
-    folded = _SPACES.sub(" ", folded).strip()
-    return _COMPANY_SUFFIX.sub("", folded).strip()[:200]
+    folded = _SPACES.sub(" ", _NON_WORD.sub(" ", fold(name))).strip()
+    while True:  # "Acme PLC, Inc." carries two legal suffixes
+        stripped = _COMPANY_SUFFIX.sub("", folded).strip()
+        if stripped == folded or not stripped:
+            return (stripped or folded)[:200]
+        folded = stripped
 
 
 def normalize_phone(value: str, region: str) -> str:

@@ -42,7 +42,7 @@ _OWNER_ACTIONS = {
     LeadAction.RECYCLE,
     LeadAction.DISQUALIFY,
 }
-_MANAGER_ACTIONS = _OWNER_ACTIONS | {LeadAction.ASSIGN}
+_MANAGER_ACTIONS = _OWNER_ACTIONS | {LeadAction.ASSIGN, LeadAction.MERGE}
 
 
 def manages(manager: Any, rep: Any) -> bool:

@@ -6,16 +6,21 @@ and from most states: recycled (back to marketing) or disqualified.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from leadpact.accounts.models import Role, User
 from leadpact.common.errors import ApplicationError, ConflictError
 from leadpact.leads.models import Lead, LeadState, TimelineEvent
 from leadpact.leads.policies import LeadAction, ensure_can_act
-from leadpact.leads.services.timeline import timeline_event
+from leadpact.leads.services.timeline import timeline_event, timeline_events_bulk
+from leadpact.routing.services import offers
 
 S = LeadState
 
@@ -36,7 +41,7 @@ SALES_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
 
 
 def _locked(lead: Lead) -> Lead:
-    return Lead.objects.select_for_update().select_related("owner").get(pk=lead.pk)
+    return Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
 
 
 def _transition(
@@ -114,17 +119,75 @@ def lead_mark_mql(*, lead: Lead, actor: User | None = None, reason: str = "") ->
     return _transition(lead, S.MQL, actor=actor, action=LeadAction.MARK_MQL, reason=reason)
 
 
+def leads_mark_mql_bulk(lead_ids: Sequence[int], *, reason: str, now: datetime) -> list[int]:
+    """New/recycled → MQL for many leads at once (scoring), the bulk twin of ``lead_mark_mql``.
+
+    The system acts (no user, so no policy check): each lead is moved with a conditional
+    ``UPDATE … WHERE state = <the state it was read in>``, so a lead another request moved
+    meanwhile is left alone rather than overwritten. Returns the ids that became MQL; the
+    timeline gets the same state-change event as ``lead_mark_mql``.
+    """
+    sources = [state for state, targets in ALLOWED.items() if S.MQL in targets and state != S.MQL]
+    sources = [s for s in sources if s != S.OFFERED]  # an offer is withdrawn, not re-marked
+    moved: list[tuple[int, str]] = []
+    ids = list(dict.fromkeys(lead_ids))
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        found = list(
+            Lead.objects.filter(pk__in=chunk, state__in=sources).values_list("pk", "state")
+        )
+        by_state: dict[str, list[int]] = {}
+        for pk, state in found:
+            by_state.setdefault(state, []).append(pk)
+        for state, pks in by_state.items():
+            Lead.objects.filter(pk__in=pks, state=state).update(
+                state=S.MQL, state_changed_at=now, version=F("version") + 1, updated_at=now
+            )
+        # Only the rows still in the state read are claimed; re-read which ones moved.
+        if found:
+            now_mql = set(
+                Lead.objects.filter(
+                    pk__in=[pk for pk, _ in found], state=S.MQL, state_changed_at=now
+                ).values_list("pk", flat=True)
+            )
+            moved.extend((pk, state) for pk, state in found if pk in now_mql)
+    after = LeadState(S.MQL).label
+    timeline_events_bulk(
+        {
+            "lead_id": pk,
+            "kind": TimelineEvent.Kind.STATE_CHANGE,
+            "summary": f"{LeadState(state).label} → {after}" + (f" ({reason})" if reason else ""),
+            "data": {"from": state, "to": S.MQL, **({"reason": reason} if reason else {})},
+            "occurred_at": now,
+        }
+        for pk, state in moved
+    )
+    return [pk for pk, _ in moved]
+
+
 @transaction.atomic
 def lead_offer(
-    *, lead: Lead, rep: User, actor: User | None = None, reason: str = "", rule: str = ""
+    *,
+    lead: Lead,
+    rep: User,
+    actor: User | None = None,
+    reason: str = "",
+    rule: str = "",
+    routing_rule: Any = None,
+    team: Any = None,
 ) -> Lead:
-    """Offer an MQL to a sales rep, who then accepts or rejects it."""
+    """Offer an MQL to a sales rep, who then accepts or rejects it.
+
+    Records the Offer (withdrawing a pending one: a re-offer) and starts its SLA clock.
+    ``reason`` says why this rep; ``routing_rule`` is the RoutingRule that fired, if any.
+    """
     if not rep.is_active or rep.role not in SALES_ROLES:
         raise ApplicationError(f"{rep} is not an active salesperson; a lead can't be offered.")
-    data = {"rep": rep.pk}
+    rule = rule or (routing_rule.name if routing_rule is not None else "")
+    data: dict[str, Any] = {"rep": rep.pk}
     if rule:
         data["rule"] = rule
-    return _transition(
+    current = _transition(
         lead,
         S.OFFERED,
         actor=actor,
@@ -133,44 +196,175 @@ def lead_offer(
         data=data,
         owner=rep,
     )
+    offers.offer_open(
+        lead=current,
+        rep=rep,
+        actor=actor,
+        rule=routing_rule,
+        rule_name=rule,
+        team=team,
+        explanation=reason,
+    )
+    return current
 
 
-def _ensure_offered_to(lead: Lead, actor: User | None) -> None:
+def _ensure_offered_to(lead: Lead, actor: User | None) -> Any:
+    """Check, under the lead's row lock, that ``actor`` may answer its offer; return the Offer."""
     current = Lead.objects.select_related("owner").get(pk=lead.pk)
     if current.state != S.OFFERED:
+        # Tell the loser of a race who answered, not just the state.
         raise ConflictError(
-            f"This lead is {current.get_state_display().lower()}, not waiting for an answer."
+            f"This lead is {current.get_state_display().lower()}, not waiting for an answer"
+            f"{offers.offer_last_answer(lead_id=current.pk)}.",
+            code="already_answered",
         )
     if actor is not None and actor.role == Role.SALES_REP and current.owner_id != actor.pk:
-        raise ConflictError("This lead was offered to someone else.")
+        raise ConflictError("This lead was offered to someone else.", code="not_yours")
+    return offers.offer_pending_check(lead=current, actor=actor)
 
 
 @transaction.atomic
 def lead_accept(*, lead: Lead, actor: User | None) -> Lead:
-    """The offered rep (or their manager) takes the lead into the funnel: SAL."""
+    """The offered rep (or their manager) takes the lead into the funnel: SAL.
+
+    Of two people accepting at the same instant exactly one wins: the lead row is locked and
+    the offer is answered with a conditional update; the other gets a ConflictError.
+    """
     _locked(lead)
-    _ensure_offered_to(lead, actor)
-    return _transition(lead, S.ACCEPTED, actor=actor, action=LeadAction.ACCEPT)
+    offer = _ensure_offered_to(lead, actor)
+    current = _transition(lead, S.ACCEPTED, actor=actor, action=LeadAction.ACCEPT)
+    offers.offer_settle(offer=offer, actor=actor, status="accepted")
+    return current
 
 
 @transaction.atomic
-def lead_reject(*, lead: Lead, actor: User | None, reason: str, note: str = "") -> Lead:
-    """Sales turns the lead down with a reason; it goes back to marketing, reason visible."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("Say why you reject the lead: marketing learns from the reason.")
+def lead_reject(*, lead: Lead, actor: User | None, reason: Any, note: str = "") -> Lead:
+    """Sales turns the lead down with a reason; it goes back to marketing, reason visible.
+
+    ``reason`` is a configured RejectionReason (or its code or label) or free text.
+    """
+    rejection, label = offers.rejection_reason_resolve(reason)
     _locked(lead)
-    _ensure_offered_to(lead, actor)
-    return _transition(
+    offer = _ensure_offered_to(lead, actor)
+    data: dict[str, Any] = {"rejected": True}
+    if rejection is not None:
+        data["reason_code"] = rejection.code
+    current = _transition(
         lead,
         S.RECYCLED,
         actor=actor,
         action=LeadAction.REJECT,
-        reason=reason,
+        reason=label,
         note=note,
-        data={"rejected": True},
+        data=data,
         owner=None,
     )
+    offers.offer_settle(
+        offer=offer, actor=actor, status="rejected", reason=rejection, reason_text=note or label
+    )
+    return current
+
+
+@dataclass(frozen=True)
+class BulkOffer:
+    """One lead of a bulk hand-off: to whom, by which rule, and why that rep."""
+
+    lead_id: int
+    rep_id: int
+    rep_name: str
+    reason: str
+    rule: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def leads_offer_bulk(
+    assignments: Sequence[BulkOffer], *, actor: User | None, now: datetime
+) -> None:
+    """MQL → offered for many leads at once (routing), in a few set-based statements.
+
+    Each lead is claimed with ``UPDATE … WHERE state = 'mql'``, so a lead is never handed out
+    twice; if any lead was changed meanwhile the whole batch fails (the caller's transaction
+    rolls back and nothing is half-routed). The timeline gets the same two events as
+    ``lead_offer``. The caller (``routing.services.router``) writes the Offer rows.
+    """
+    by_rep: dict[int, list[int]] = {}
+    for item in assignments:
+        by_rep.setdefault(item.rep_id, []).append(item.lead_id)
+    for rep_id, ids in by_rep.items():
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            claimed = Lead.objects.filter(pk__in=chunk, state=S.MQL).update(
+                state=S.OFFERED,
+                owner_id=rep_id,
+                state_changed_at=now,
+                version=F("version") + 1,
+                updated_at=now,
+            )
+            if claimed != len(chunk):
+                raise ConflictError("Some leads changed while they were routed; route again.")
+    events: list[dict[str, Any]] = []
+    before, after = LeadState(S.MQL).label, LeadState(S.OFFERED).label
+    for item in assignments:
+        payload = {"from": S.MQL, "to": S.OFFERED, "rep": item.rep_id, "reason": item.reason}
+        if item.rule:
+            payload["rule"] = item.rule
+        payload.update(item.data)
+        common = {"lead_id": item.lead_id, "actor": actor, "occurred_at": now}
+        events.append(
+            common
+            | {
+                "kind": TimelineEvent.Kind.STATE_CHANGE,
+                "summary": f"{before} → {after} ({item.reason})",
+                "data": payload,
+            }
+        )
+        events.append(
+            common
+            | {
+                "kind": TimelineEvent.Kind.OWNER_CHANGE,
+                "summary": f"Assigned to {item.rep_name}",
+                "data": {"from": None, "to": item.rep_id},
+            }
+        )
+    timeline_events_bulk(events)
+
+
+def leads_unoffer_bulk(
+    lead_ids: Sequence[int], *, actor: User | None, reason: str, now: datetime
+) -> list[int]:
+    """Offered → MQL (owner cleared) for leads whose offer expired or whose rep left, so routing
+    can offer them again. Returns the ids that were still offered."""
+    ids = list(
+        Lead.objects.filter(pk__in=list(lead_ids), state=S.OFFERED).values_list("pk", "owner_id")
+    )
+    if not ids:
+        return []
+    Lead.objects.filter(pk__in=[pk for pk, _ in ids], state=S.OFFERED).update(
+        state=S.MQL, owner=None, state_changed_at=now, version=F("version") + 1, updated_at=now
+    )
+    before, after = LeadState(S.OFFERED).label, LeadState(S.MQL).label
+    events: list[dict[str, Any]] = []
+    for pk, owner_id in ids:
+        common = {"lead_id": pk, "actor": actor, "occurred_at": now}
+        events.append(
+            common
+            | {
+                "kind": TimelineEvent.Kind.STATE_CHANGE,
+                "summary": f"{before} → {after} ({reason})",
+                "data": {"from": S.OFFERED, "to": S.MQL, "reason": reason},
+            }
+        )
+        if owner_id is not None:
+            events.append(
+                common
+                | {
+                    "kind": TimelineEvent.Kind.OWNER_CHANGE,
+                    "summary": "Unassigned",
+                    "data": {"from": owner_id, "to": None},
+                }
+            )
+    timeline_events_bulk(events)
+    return [pk for pk, _ in ids]
 
 
 @transaction.atomic

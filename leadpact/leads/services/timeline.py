@@ -8,9 +8,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from leadpact.common.bulk import bulk_insert
 from leadpact.leads.models import Lead, TimelineEvent
 
 SUMMARY_MAX = 300
+_KINDS = frozenset(TimelineEvent.Kind.values)
 
 
 def timeline_event(
@@ -32,22 +34,22 @@ def timeline_event(
 def timeline_events_bulk(events: Iterable[dict[str, Any]], *, batch_size: int = 2000) -> int:
     """Insert many events at once; each dict has the keyword arguments of ``timeline_event``
     with ``lead_id`` instead of ``lead``."""
-    rows = [
-        TimelineEvent(
-            **_event_fields(
-                e["lead_id"],
-                e["kind"],
-                e["summary"],
-                e.get("actor"),
-                e.get("data"),
-                e.get("body", ""),
-                e.get("occurred_at"),
-                e.get("touch_id"),
-            )
+    rows = []
+    for e in events:
+        fields = _event_fields(
+            e["lead_id"],
+            e["kind"],
+            e["summary"],
+            e.get("actor"),
+            e.get("data"),
+            e.get("body", ""),
+            e.get("occurred_at"),
+            e.get("touch_id"),
         )
-        for e in events
-    ]
-    TimelineEvent.objects.bulk_create(rows, batch_size=batch_size)
+        actor = fields.pop("actor")
+        fields["actor_id"] = actor.pk if actor is not None else None
+        rows.append(fields)
+    bulk_insert(TimelineEvent, rows, batch_size=batch_size)  # imports write 2 events a row
     return len(rows)
 
 
@@ -61,7 +63,7 @@ def _event_fields(
     occurred_at: datetime | None,
     touch_id: int | None,
 ) -> dict[str, Any]:
-    if kind not in TimelineEvent.Kind.values:
+    if kind not in _KINDS:
         raise ValueError(f"unknown timeline event kind {kind!r}")
     return {
         "lead_id": lead_id,

@@ -1,0 +1,223 @@
+"""What someone can do from the lead page: the lifecycle buttons.
+
+Each button calls the one lifecycle service of its transition (leads/services/lifecycle.py);
+who may press it comes from ``policies.can_act`` and which transitions the state allows from
+``lifecycle.ALLOWED``, so the page never offers what the service would refuse for those reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from leadpact.accounts.models import User
+from leadpact.common.errors import ApplicationError
+from leadpact.leads.models import Lead, LeadState
+from leadpact.leads.policies import LeadAction, can_act
+from leadpact.leads.selectors import lead_get
+from leadpact.leads.services import lifecycle
+
+S = LeadState
+REASON_MAX = 200
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    label: str
+    policy: LeadAction
+    to: str | None  # the state it leads to; None when the state does not change
+    run: Callable[[Lead, User, dict[str, Any]], Any]
+    done: str  # the message after success
+    reason: bool = False  # asks for a (required) reason
+    needs_rep: bool = False  # asks for a salesperson
+    from_states: tuple[str, ...] | None = None  # extra restriction on the current state
+    style: str = ""
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    spec.name: spec
+    for spec in (
+        ActionSpec(
+            "mark_mql",
+            "Mark MQL",
+            LeadAction.MARK_MQL,
+            S.MQL,
+            lambda lead, actor, f: lifecycle.lead_mark_mql(lead=lead, actor=actor),
+            "Marked as a marketing qualified lead.",
+            from_states=(S.NEW, S.RECYCLED),
+            style="primary",
+        ),
+        ActionSpec(
+            "offer",
+            "Offer to rep",
+            LeadAction.ASSIGN,
+            S.OFFERED,
+            lambda lead, actor, f: lifecycle.lead_offer(lead=lead, rep=f["rep"], actor=actor),
+            "Offered; the rep now accepts or rejects it.",
+            needs_rep=True,
+            style="primary",
+        ),
+        ActionSpec(
+            "accept",
+            "Accept",
+            LeadAction.ACCEPT,
+            S.ACCEPTED,
+            lambda lead, actor, f: lifecycle.lead_accept(lead=lead, actor=actor),
+            "Accepted: the lead is in your funnel.",
+            from_states=(S.OFFERED,),
+            style="primary",
+        ),
+        ActionSpec(
+            "reject",
+            "Reject",
+            LeadAction.REJECT,
+            S.RECYCLED,
+            lambda lead, actor, f: lifecycle.lead_reject(
+                lead=lead, actor=actor, reason=f["reason"]
+            ),
+            "Rejected; the lead went back to marketing with your reason.",
+            reason=True,
+            from_states=(S.OFFERED,),
+            style="danger",
+        ),
+        ActionSpec(
+            "qualify",
+            "Qualify (SQL)",
+            LeadAction.WORK,
+            S.SQL,
+            lambda lead, actor, f: lifecycle.lead_qualify(lead=lead, actor=actor),
+            "Qualified: sales qualified lead.",
+            style="primary",
+        ),
+        ActionSpec(
+            "convert",
+            "Convert to opportunity",
+            LeadAction.WORK,
+            S.OPPORTUNITY,
+            lambda lead, actor, f: lifecycle.lead_convert(lead=lead, actor=actor),
+            "Converted to an opportunity.",
+            style="primary",
+        ),
+        ActionSpec(
+            "won",
+            "Won",
+            LeadAction.WORK,
+            S.WON,
+            lambda lead, actor, f: lifecycle.lead_close_won(lead=lead, actor=actor),
+            "Closed as won.",
+            style="primary",
+        ),
+        ActionSpec(
+            "lost",
+            "Lost",
+            LeadAction.WORK,
+            S.LOST,
+            lambda lead, actor, f: lifecycle.lead_close_lost(
+                lead=lead, actor=actor, reason=f["reason"]
+            ),
+            "Closed as lost.",
+            reason=True,
+            style="danger",
+        ),
+        ActionSpec(
+            "assign",
+            "Assign to",
+            LeadAction.ASSIGN,
+            None,
+            lambda lead, actor, f: lifecycle.lead_assign(lead=lead, owner=f["rep"], actor=actor),
+            "Owner changed.",
+            needs_rep=True,
+            from_states=(S.ACCEPTED, S.SQL, S.OPPORTUNITY),
+        ),
+        ActionSpec(
+            "recycle",
+            "Recycle to marketing",
+            LeadAction.RECYCLE,
+            S.RECYCLED,
+            lambda lead, actor, f: lifecycle.lead_recycle(
+                lead=lead, actor=actor, reason=f["reason"]
+            ),
+            "Recycled to marketing.",
+            reason=True,
+        ),
+        ActionSpec(
+            "disqualify",
+            "Disqualify",
+            LeadAction.DISQUALIFY,
+            S.DISQUALIFIED,
+            lambda lead, actor, f: lifecycle.lead_disqualify(
+                lead=lead, actor=actor, reason=f["reason"]
+            ),
+            "Disqualified.",
+            reason=True,
+            style="danger",
+        ),
+    )
+}
+
+
+def available_actions(user: Any, lead: Lead) -> list[ActionSpec]:
+    """The buttons ``user`` sees on ``lead``'s page, in lifecycle order."""
+    if lead.merged_into_id:
+        return []
+    allowed = lifecycle.ALLOWED.get(lead.state, set())
+    return [
+        spec
+        for spec in ACTIONS.values()
+        if (spec.to is None or spec.to in allowed)
+        and (spec.from_states is None or lead.state in spec.from_states)
+        and can_act(user, lead, spec.policy)
+    ]
+
+
+def _form_values(spec: ActionSpec, post: QueryDict) -> dict[str, Any]:
+    """Read and check the inputs an action needs; raises ``ApplicationError``."""
+    values: dict[str, Any] = {}
+    if spec.reason:
+        reason = post.get("reason", "").strip()
+        if not reason:
+            raise ApplicationError(f"{spec.label}: say why, in a few words.")
+        if len(reason) > REASON_MAX:
+            raise ApplicationError(f"Keep the reason under {REASON_MAX} characters.")
+        values["reason"] = reason
+    if spec.needs_rep:
+        raw = post.get("rep", "").strip()
+        rep = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if rep is None:
+            raise ApplicationError("Choose the salesperson.")
+        values["rep"] = rep
+    return values
+
+
+def load_lead(lead_id: int) -> Lead:
+    try:
+        return lead_get(lead_id=lead_id)
+    except Lead.DoesNotExist:
+        raise Http404("There is no lead with this number.") from None
+
+
+@login_required
+@require_POST
+def lead_act(request: HttpRequest, lead_id: int, action: str) -> HttpResponse:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("There is no such action.")
+    lead = load_lead(lead_id)
+    if lead.merged_into_id:
+        messages.error(request, "This lead was merged into another; act on that one instead.")
+        return redirect("leads:detail", lead_id=lead.pk)
+    try:
+        spec.run(lead, request.user, _form_values(spec, request.POST))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, spec.done)
+    return redirect("leads:detail", lead_id=lead.pk)

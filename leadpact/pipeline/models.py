@@ -1,0 +1,200 @@
+"""The sales process (pipelines, stages, lost reasons) and the deals that move through it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from leadpact.common.models import TimestampedModel
+
+
+class Pipeline(TimestampedModel):
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(TimestampedModel):
+    """One step of a pipeline. ``exit_criteria`` are what the rep confirms when leaving it."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField()
+    probability = models.PositiveSmallIntegerField(help_text="Default win probability, percent.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OPEN)
+    exit_criteria = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_name_unique"),
+            models.CheckConstraint(condition=Q(probability__lte=100), name="stage_probability"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind != self.Kind.OPEN
+
+
+class LostReason(TimestampedModel):
+    label = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ForecastCategory(models.TextChoices):
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    CLOSED = "closed", "Closed"
+    OMITTED = "omitted", "Omitted"
+
+
+class Deal(TimestampedModel):
+    """An opportunity: from a lead sales accepted (``lead`` kept, with its touches) or direct.
+
+    ``version`` is the optimistic lock: every change names the version it was made from and a
+    stale one is refused, so two people editing at once never overwrite each other silently.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    name = models.CharField(max_length=200)
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    lead = models.OneToOneField(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="deal"
+    )
+    company = models.ForeignKey(
+        "leads.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    account_name = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    close_date = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals"
+    )
+    forecast_category = models.CharField(
+        max_length=20, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    source_channel = models.CharField(max_length=50, blank=True)
+    lead_score = models.IntegerField(default=0)
+    stage_entered_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    lost_reason = models.ForeignKey(
+        LostReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["close_date", "id"]
+        indexes = [
+            models.Index(fields=["status", "stage", "close_date", "id"], name="deal_board"),
+            models.Index(fields=["owner", "status", "close_date"], name="deal_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def account(self) -> str:
+        return self.company.name if self.company_id and self.company else self.account_name
+
+
+class DealEvent(models.Model):
+    """The deal's own timeline: creation, stage moves, amount and field changes, who and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STAGE = "stage", "Stage change"
+        AMOUNT = "amount", "Amount change"
+        FIELD = "field", "Field change"
+        ACTIVITY = "activity", "Activity"
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["deal", "occurred_at", "id"], name="dealevent_deal"),
+            models.Index(fields=["kind", "occurred_at"], name="dealevent_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class Activity(TimestampedModel):
+    """A call, e-mail or meeting logged in one click, with an optional next step and due date."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "E-mail"
+        MEETING = "meeting", "Meeting"
+
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    outcome = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+    next_step = models.CharField(max_length=200, blank=True)
+    next_step_due = models.DateField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_step_due"],
+                name="activity_reminder_due",
+                condition=Q(reminded_at__isnull=True, next_step_due__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deal__isnull=False) | Q(lead__isnull=False), name="activity_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.outcome}"

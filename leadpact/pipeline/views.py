@@ -1,0 +1,280 @@
+"""Pages of the pipeline: the board, a deal with its timeline and one-click activity logging,
+new deals, the forecast and the pipeline review. Thin: parse, call one service or selector,
+redirect with a message; a bad value is a message on the page, never a 500."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from leadpact.accounts.models import User
+from leadpact.common.errors import ApplicationError
+from leadpact.leads.models import Lead
+from leadpact.pipeline import forms, selectors
+from leadpact.pipeline.models import Activity, Deal, ForecastCategory, LostReason, Pipeline, Stage
+from leadpact.pipeline.policies import (
+    can_create_deal,
+    can_edit_deal,
+    can_use_pipeline,
+    can_view_deal,
+    can_view_forecast,
+)
+from leadpact.pipeline.services.activities import activity_log
+from leadpact.pipeline.services.deals import DealInput, deal_create, deal_move, deal_update
+from leadpact.pipeline.services.forecast import forecast_period, stage_rates, win_model_fit
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not can_use_pipeline(user):
+        raise PermissionDenied("Sign in with a leadpact role to see the pipeline.")
+    return user  # type: ignore[return-value]
+
+
+def _deal_for(request: HttpRequest, deal_id: int, *, edit: bool) -> Deal:
+    try:
+        deal = selectors.deal_get(deal_id=deal_id)
+    except Deal.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404("No such deal.") from None
+    allowed = can_edit_deal(request.user, deal) if edit else can_view_deal(request.user, deal)
+    if not allowed:
+        raise PermissionDenied("This deal belongs to someone else's team.")
+    return deal
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    pipelines = list(Pipeline.objects.all())
+    chosen = request.GET.get("pipeline", "")
+    pipeline = next((p for p in pipelines if str(p.pk) == chosen), None) or (
+        pipelines[0] if pipelines else None
+    )
+    columns = selectors.board(user=user, pipeline=pipeline) if pipeline else []
+    stages = [c.stage for c in columns]
+    for column in columns:
+        later = [s for s in stages if s.position > column.stage.position]
+        column.next = later[0] if later else None  # type: ignore[attr-defined]
+    return render(
+        request,
+        "pipeline/board.html",
+        {
+            "pipelines": pipelines,
+            "pipeline": pipeline,
+            "columns": columns,
+            "can_create": can_create_deal(user),
+            "can_move": can_create_deal(user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
+    _user(request)
+    deal = _deal_for(request, deal_id, edit=False)
+    return render(
+        request,
+        "pipeline/deal.html",
+        {
+            "deal": deal,
+            "events": selectors.deal_events(deal=deal),
+            "activities": selectors.deal_activities(deal=deal),
+            "stages": selectors.pipeline_stages(deal.pipeline),
+            "can_edit": can_edit_deal(request.user, deal),
+            "kinds": Activity.Kind.choices,
+            "categories": ForecastCategory.choices,
+            "lost_reasons": LostReason.objects.filter(is_active=True),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def deal_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not can_create_deal(user):
+        raise PermissionDenied("Only salespeople and admins create deals.")
+    lead = None
+    lead_id = request.GET.get("lead") or request.POST.get("lead")
+    if lead_id:
+        if not str(lead_id).isdigit():
+            messages.error(request, "The lead is given by its number.")
+            return redirect("pipeline:board")
+        lead = get_object_or_404(Lead, pk=int(lead_id))
+    if request.method == "POST":
+        post = request.POST
+        try:
+            deal = deal_create(
+                data=DealInput(
+                    name=post.get("name", ""),
+                    amount=post.get("amount", ""),
+                    currency=post.get("currency", ""),
+                    close_date=forms.parse_date(post.get("close_date"), "Expected close date"),
+                    account_name=post.get("account_name", ""),
+                    forecast_category=post.get("forecast_category") or ForecastCategory.PIPELINE,
+                ),
+                actor=user,
+                lead=lead,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Deal {deal.name} opened.")
+            return redirect("pipeline:deal", deal.pk)
+    return render(
+        request,
+        "pipeline/deal_new.html",
+        {"lead": lead, "categories": ForecastCategory.choices, "post": request.POST},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal_for(request, deal_id, edit=True)
+    post = request.POST
+    try:
+        changes: dict[str, Any] = {}
+        for name in ("name", "amount", "currency", "forecast_category", "account_name"):
+            if name in post:
+                changes[name] = post[name]
+        if post.get("close_date"):
+            changes["close_date"] = forms.parse_date(post["close_date"], "Expected close date")
+        deal_update(
+            deal=deal,
+            actor=request.user,  # type: ignore[arg-type]
+            version=forms.parse_int(post.get("version"), "Version"),
+            **changes,
+        )
+        messages.success(request, "Deal saved.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("pipeline:deal", deal.pk)
+
+
+@login_required
+@require_POST
+def deal_move_view(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal_for(request, deal_id, edit=True)
+    post = request.POST
+    back = post.get("next") == "board"
+    try:
+        stage_id = forms.parse_int(post.get("stage"), "Stage")
+        stage = get_object_or_404(Stage, pk=stage_id)
+        moved = deal_move(
+            deal=deal,
+            actor=request.user,  # type: ignore[arg-type]
+            stage=stage,
+            version=forms.parse_int(post.get("version"), "Version"),
+            confirmed=forms.confirmed(post),
+            lost_reason=post.get("lost_reason"),
+            note=post.get("note", ""),
+        )
+        messages.success(request, f"{moved.name} moved to {moved.stage.name}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    if back:
+        return redirect(f"{reverse('pipeline:board')}?pipeline={deal.pipeline_id}")
+    return redirect("pipeline:deal", deal.pk)
+
+
+@login_required
+@require_POST
+def activity_new(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal_for(request, deal_id, edit=True)
+    post = request.POST
+    try:
+        activity_log(
+            actor=request.user,  # type: ignore[arg-type]
+            deal=deal,
+            kind=post.get("kind", ""),
+            outcome=post.get("outcome", ""),
+            note=post.get("note", ""),
+            next_step=post.get("next_step", ""),
+            next_step_due=forms.parse_date(post.get("next_step_due"), "Due date", required=False),
+        )
+        messages.success(request, "Activity logged.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("pipeline:deal", deal.pk)
+
+
+def _month(today: date) -> tuple[date, date]:
+    start = today.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return start, end
+
+
+@login_required
+def forecast(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not can_view_forecast(user):
+        raise PermissionDenied("You may not see the forecast.")
+    start, end = _month(timezone.localdate())
+    result, error = None, ""
+    try:
+        start = forms.parse_date(request.GET.get("start"), "Start", required=False) or start
+        end = forms.parse_date(request.GET.get("end"), "End", required=False) or end
+        quota = forms.parse_decimal(request.GET.get("quota"), "Quota")
+        currency = (request.GET.get("currency") or "").strip().upper() or None
+        result = forecast_period(user=user, start=start, end=end, quota=quota, currency=currency)
+    except ApplicationError as exc:
+        error = exc.message
+    pipeline = selectors.pipeline_default()
+    chart = None
+    if result is not None:
+        chart = json.dumps(
+            {
+                "labels": ["Closed won", "Weighted", "P10", "P50", "P90"],
+                "values": [
+                    float(result.closed_won),
+                    result.weighted,
+                    result.p10,
+                    result.p50,
+                    result.p90,
+                ],
+                "quota": float(result.quota) if result.quota is not None else None,
+            }
+        )
+    return render(
+        request,
+        "pipeline/forecast.html",
+        {
+            "result": result,
+            "error": error,
+            "start": start,
+            "end": end,
+            "chart": chart,
+            "rates": stage_rates(pipeline=pipeline) if pipeline else [],
+            "model": win_model_fit(pipeline=pipeline) if pipeline else None,
+            "query": request.GET,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def review(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    try:
+        days = forms.parse_int(request.GET.get("days") or "14", "Days") or 14
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        days = 14
+    today = timezone.localdate()
+    rows = list(selectors.review_rows(user=user, stale_days=days, today=today)[:200])
+    return render(request, "pipeline/review.html", {"rows": rows, "days": days, "today": today})

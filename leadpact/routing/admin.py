@@ -1,0 +1,67 @@
+"""Read-mostly admin views. State changes (offers, clocks, policies) go through the services,
+so the admin offers no editing of offers and clocks."""
+
+from django.contrib import admin
+
+from leadpact.routing.models import (
+    BusinessCalendar,
+    FallbackItem,
+    Offer,
+    QualificationItem,
+    RejectionReason,
+    RepAvailability,
+    RoutingRule,
+    SlaClock,
+    SlaPolicy,
+    SlaPolicyChange,
+)
+
+admin.site.register([RejectionReason, QualificationItem, BusinessCalendar])
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["position", "name", "team", "rep", "is_active"]
+
+
+@admin.register(RepAvailability)
+class RepAvailabilityAdmin(admin.ModelAdmin):
+    list_display = ["rep", "weight", "max_open_leads", "out_of_office_until"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "rep", "status", "offered_at", "expires_at", "answered_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["lead"]
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(ReadOnlyAdmin):
+    list_display = ["policy", "lead", "rep", "status", "deadline_at", "warned_at", "breached_at"]
+    list_filter = ["status", "policy"]
+    raw_id_fields = ["lead", "offer"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(ReadOnlyAdmin):
+    list_display = ["name", "kind", "team", "amount", "escalation", "is_active"]
+
+
+@admin.register(SlaPolicyChange)
+class SlaPolicyChangeAdmin(ReadOnlyAdmin):
+    list_display = ["policy", "actor", "changed_at"]
+
+
+@admin.register(FallbackItem)
+class FallbackItemAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "reason", "created_at", "resolved_at"]
+    raw_id_fields = ["lead"]

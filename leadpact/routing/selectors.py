@@ -1,0 +1,93 @@
+"""Reads of the hand-off: queues, rules, policies, the fallback queue. Fixed query counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from leadpact.accounts.models import Role, User
+from leadpact.routing.models import (
+    FallbackItem,
+    Offer,
+    QualificationItem,
+    RejectionReason,
+    RepAvailability,
+    RoutingRule,
+    SlaClock,
+    SlaPolicy,
+    SlaPolicyChange,
+)
+
+
+def rep_queue(*, rep: Any, limit: int = 200) -> list[Offer]:
+    """The leads offered to ``rep`` and waiting for an answer: best score, nearest deadline."""
+    return list(
+        Offer.objects.filter(rep=rep, status=Offer.Status.PENDING)
+        .select_related("lead", "lead__company", "lead__source_campaign", "rule")
+        .order_by("-lead__score", "expires_at", "id")[:limit]
+    )
+
+
+def accepted_to_qualify(*, rep: Any, limit: int = 100) -> list[Offer]:
+    """Accepted leads still owned by ``rep`` and not yet qualified (the checklist is next)."""
+    return list(
+        Offer.objects.filter(
+            rep=rep, status=Offer.Status.ACCEPTED, lead__state="accepted", lead__owner=rep
+        )
+        .select_related("lead")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+def rejection_reasons() -> list[RejectionReason]:
+    return list(RejectionReason.objects.filter(is_active=True).order_by("position", "label"))
+
+
+def qualification_items() -> list[QualificationItem]:
+    return list(QualificationItem.objects.filter(is_active=True).order_by("position", "id"))
+
+
+def rule_list() -> QuerySet[RoutingRule]:
+    return RoutingRule.objects.select_related("team", "rep").order_by("position", "id")
+
+
+def fallback_list(*, limit: int = 200) -> list[FallbackItem]:
+    return list(
+        FallbackItem.objects.filter(resolved_at__isnull=True)
+        .select_related("lead", "lead__company")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def fallback_count() -> int:
+    return FallbackItem.objects.filter(resolved_at__isnull=True).count()
+
+
+def policy_list() -> QuerySet[SlaPolicy]:
+    return SlaPolicy.objects.select_related("team", "calendar").order_by("kind", "name")
+
+
+def policy_changes(*, limit: int = 50) -> list[SlaPolicyChange]:
+    return list(SlaPolicyChange.objects.select_related("policy", "actor")[:limit])
+
+
+def availability_rows() -> list[tuple[User, RepAvailability | None]]:
+    reps = list(
+        User.objects.filter(is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER])
+        .select_related("team", "availability")
+        .order_by("team__name", "first_name", "username")
+    )
+    return [(rep, getattr(rep, "availability", None)) for rep in reps]
+
+
+def clocks_open_for(*, lead_ids: list[int]) -> dict[int, SlaClock]:
+    """The nearest open clock per lead (one query), for deadlines shown next to leads."""
+    result: dict[int, SlaClock] = {}
+    for clock in (
+        SlaClock.objects.filter(lead_id__in=lead_ids, status="running")
+        .select_related("policy")
+        .order_by("deadline_at")
+    ):
+        result.setdefault(clock.lead_id, clock)
+    return result

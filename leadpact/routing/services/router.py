@@ -1,0 +1,385 @@
+"""Routing MQLs to reps in bulk: selector → DataFrame → engine → set-based writes.
+
+1. Claim the MQLs under ``SELECT … FOR UPDATE SKIP LOCKED`` (two routers never see the same
+   lead; on SQLite the write transaction is serialised anyway).
+2. Evaluate the ordered rules over a DataFrame (``engine/rules.py``), allocate in memory with
+   weighted round-robin (``engine/allocate.py``): highest score first.
+3. Write: a conditional ``UPDATE … WHERE state='mql'`` per rep, Offer rows, SLA clocks and
+   timeline events in bulk; leads nobody can take go to the fallback queue with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from leadpact.accounts.models import Role, Team, User
+from leadpact.common.errors import ApplicationError, PermissionDeniedError
+from leadpact.leads.models import Lead, LeadState, TimelineEvent
+from leadpact.leads.policies import manages
+from leadpact.leads.services.lifecycle import (
+    BulkOffer,
+    lead_assign,
+    lead_offer,
+    leads_offer_bulk,
+    leads_unoffer_bulk,
+)
+from leadpact.leads.services.timeline import timeline_events_bulk
+from leadpact.notifications.services import NotificationInput, notify
+from leadpact.routing.engine.allocate import Allocator, RepSlot
+from leadpact.routing.engine.rules import (
+    ATTRIBUTE_PREFIX,
+    Rule,
+    RuleError,
+    first_matching_rule,
+    needed_fields,
+    parse_conditions,
+)
+from leadpact.routing.models import FallbackItem, Offer, RepAvailability, RoutingRule
+from leadpact.routing.roles import can_manage_routing
+from leadpact.routing.services.clocks import PolicyBook
+from leadpact.routing.services.offers import NewOffer, offers_create, offers_withdraw
+
+logger = logging.getLogger(__name__)
+
+# A rep's open leads count against their cap; round-robin counts offers of the last 30 days.
+OPEN_STATES = (LeadState.OFFERED, LeadState.ACCEPTED, LeadState.SQL)
+ROUND_ROBIN_WINDOW = timedelta(days=30)
+SALES_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
+
+_COLUMNS = {
+    "id": "id",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "country": "country",
+    "city": "city",
+    "title": "title",
+    "source_channel": "source_channel",
+    "source_campaign__code": "campaign",
+    "score": "score",
+    "company__industry": "company.industry",
+    "company__country": "company.country",
+    "company__domain": "company.domain",
+    "attributes": "attributes",
+}
+
+
+@dataclass
+class RoutingResult:
+    offered: dict[int, int] = field(default_factory=dict)  # lead id → rep id
+    fallback: dict[int, str] = field(default_factory=dict)  # lead id → reason
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"offered": len(self.offered), "fallback": len(self.fallback)}
+
+
+def active_rules() -> list[tuple[Rule, RoutingRule]]:
+    """The active rules in order, as engine rules; a rule that no longer parses is skipped."""
+    result = []
+    for row in RoutingRule.objects.filter(is_active=True).order_by("position", "id"):
+        try:
+            conditions = parse_conditions(row.conditions)
+        except RuleError:
+            logger.warning("routing rule %s has invalid conditions; skipped", row.pk)
+            continue
+        result.append((Rule(row.pk, row.name, conditions, row.team_id, row.rep_id), row))
+    return result
+
+
+def rep_slots(now: datetime) -> list[RepSlot]:
+    """Every active salesperson with weight, cap, out-of-office and current load (4 queries).
+
+    Only sales reps take part in their team's round-robin; a manager gets leads when a rule
+    names them.
+    """
+    people = list(
+        User.objects.filter(is_active=True, role__in=SALES_ROLES).values(
+            "pk", "first_name", "last_name", "username", "role", "team_id"
+        )
+    )
+    ids = [p["pk"] for p in people]
+    availability = {a.rep_id: a for a in RepAvailability.objects.filter(rep_id__in=ids)}
+    received = dict(
+        Offer.objects.filter(rep_id__in=ids, offered_at__gte=now - ROUND_ROBIN_WINDOW)
+        .values("rep_id")
+        .annotate(n=Count("id"))
+        .values_list("rep_id", "n")
+    )
+    open_leads = dict(
+        Lead.objects.filter(owner_id__in=ids, state__in=OPEN_STATES)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+    )
+    slots = []
+    for person in people:
+        a = availability.get(person["pk"])
+        away = ""
+        if a is not None and a.out_of_office_until and a.out_of_office_until > now:
+            away = f"out of office until {a.out_of_office_until:%Y-%m-%d %H:%M} UTC"
+        name = f"{person['first_name']} {person['last_name']}".strip() or person["username"]
+        slots.append(
+            RepSlot(
+                rep_id=person["pk"],
+                name=name,
+                team_id=person["team_id"] if person["role"] == Role.SALES_REP else None,
+                weight=a.weight if a else 1,
+                received=received.get(person["pk"], 0),
+                open_leads=open_leads.get(person["pk"], 0),
+                cap=a.max_open_leads if a else None,
+                away=away,
+            )
+        )
+    return slots
+
+
+def _frame(rows: list[dict[str, Any]], fields: set[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(_COLUMNS)).rename(columns=_COLUMNS)
+    for name in fields:
+        if name.startswith(ATTRIBUTE_PREFIX):
+            key = name[len(ATTRIBUTE_PREFIX) :]
+            frame[name] = [
+                (a or {}).get(key) if isinstance(a, dict) else None for a in frame["attributes"]
+            ]
+    return frame
+
+
+def _lead_name(row: Mapping[str, Any]) -> str:
+    name = f"{row['first_name']} {row['last_name']}".strip()
+    return name or row["email"] or f"Lead #{row['id']}"
+
+
+@transaction.atomic
+def leads_route(
+    *,
+    lead_ids: Sequence[int] | None = None,
+    actor: Any = None,
+    exclude: Mapping[int, set[int]] | None = None,
+    now: datetime | None = None,
+    include_fallback: bool = True,
+) -> RoutingResult:
+    """Route MQLs (all of them, or ``lead_ids``); each is offered once or lands in fallback.
+
+    ``exclude`` maps a lead to reps who must not get it again (they let the offer expire, or
+    were deactivated). ``include_fallback=False`` leaves leads already waiting in the
+    fallback queue alone (the periodic run; managers handle those).
+    """
+    now = now or timezone.now()
+    exclude = exclude or {}
+    qs = Lead.objects.filter(state=LeadState.MQL, merged_into__isnull=True)
+    if lead_ids is not None:
+        qs = qs.filter(pk__in=list(lead_ids))
+    if not include_fallback:
+        qs = qs.exclude(
+            pk__in=FallbackItem.objects.filter(resolved_at__isnull=True).values("lead_id")
+        )
+    rows = list(
+        qs.select_for_update(skip_locked=True, of=("self",))
+        .order_by("-score", "captured_at", "id")
+        .values(*_COLUMNS)
+    )
+    result = RoutingResult()
+    if not rows:
+        return result
+    rules = active_rules()
+    frame = _frame(rows, needed_fields(rule for rule, _ in rules))
+    matches = first_matching_rule(frame, [rule for rule, _ in rules])
+    allocator = Allocator.of(rep_slots(now))
+    teams = dict(Team.objects.values_list("pk", "name"))
+
+    assignments: list[BulkOffer] = []
+    new_offers: list[NewOffer] = []
+    for row, match in zip(rows, matches.tolist(), strict=True):
+        lead_id = row["id"]
+        banned = frozenset(exclude.get(lead_id, ()))
+        if match < 0:
+            result.fallback[lead_id] = "no routing rule matched"
+            continue
+        rule, model = rules[match]
+        if rule.team_id is not None:
+            choice = allocator.to_team(rule.team_id, teams.get(rule.team_id, "?"), banned)
+        else:
+            choice = allocator.to_rep(rule.rep_id or 0, banned)
+        if choice.rep_id is None:
+            result.fallback[lead_id] = f"rule “{rule.name}”: {choice.explanation}"
+            continue
+        result.offered[lead_id] = choice.rep_id
+        why = f"rule “{rule.name}” fired ({_describe(rule)}); {choice.explanation}"
+        rep = allocator.reps[choice.rep_id]
+        assignments.append(
+            BulkOffer(
+                lead_id=lead_id,
+                rep_id=choice.rep_id,
+                rep_name=rep.name,
+                reason=why,
+                rule=rule.name,
+                data={"rule_id": rule.id, "team": rule.team_id, "routed": True},
+            )
+        )
+        new_offers.append(
+            NewOffer(
+                lead_id=lead_id,
+                rep_id=choice.rep_id,
+                team_id=rule.team_id or rep.team_id,
+                rule_id=model.pk,
+                rule_name=rule.name,
+                explanation=why,
+            )
+        )
+    leads_offer_bulk(assignments, actor=actor, now=now)
+    names = {row["id"]: _lead_name(row) for row in rows}
+    offers_create(new_offers, now=now, book=PolicyBook(), lead_names=names)
+    FallbackItem.objects.filter(lead_id__in=list(result.offered), resolved_at__isnull=True).update(
+        resolved_at=now
+    )
+    _to_fallback(result.fallback, actor=actor, now=now)
+    return result
+
+
+def _describe(rule: Rule) -> str:
+    if not rule.conditions:
+        return "no conditions: catch-all"
+    return " and ".join(c.describe() for c in rule.conditions)
+
+
+def _to_fallback(reasons: Mapping[int, str], *, actor: Any, now: datetime) -> None:
+    """Park unroutable leads in the fallback queue, once each, with the reason on the timeline.
+
+    Managers hear about new arrivals in one notification per run.
+    """
+    if not reasons:
+        return
+    waiting = dict(
+        FallbackItem.objects.filter(
+            lead_id__in=list(reasons), resolved_at__isnull=True
+        ).values_list("lead_id", "reason")
+    )
+    new = {lead_id: why for lead_id, why in reasons.items() if lead_id not in waiting}
+    changed = [
+        lead_id
+        for lead_id, why in reasons.items()
+        if lead_id in waiting and waiting[lead_id] != why
+    ]
+    FallbackItem.objects.bulk_create(
+        [FallbackItem(lead_id=lead_id, reason=why[:300]) for lead_id, why in new.items()],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    for lead_id in changed:  # rare: the reason changed since the last run
+        FallbackItem.objects.filter(lead_id=lead_id, resolved_at__isnull=True).update(
+            reason=reasons[lead_id][:300]
+        )
+    timeline_events_bulk(
+        {
+            "lead_id": lead_id,
+            "kind": TimelineEvent.Kind.ROUTING,
+            "summary": f"Routing: {why} → fallback queue",
+            "actor": actor,
+            "occurred_at": now,
+            "data": {"routing": "fallback", "reason": why},
+        }
+        for lead_id, why in new.items()
+    )
+    if new:
+        managers = User.objects.filter(is_active=True, role=Role.SALES_MANAGER).values_list(
+            "pk", flat=True
+        )
+        notify(
+            [
+                NotificationInput(
+                    user_id=pk,
+                    kind="fallback",
+                    title=f"{len(new)} lead(s) could not be routed and wait in the fallback queue",
+                    url="/routing/fallback/",
+                )
+                for pk in managers
+            ],
+            email=False,
+        )
+
+
+@transaction.atomic
+def lead_reassign(*, lead: Lead, rep: User, actor: User, reason: str = "") -> Lead:
+    """A manager hands a lead to ``rep`` by hand: offered leads are re-offered, worked leads
+    change owner; a waiting fallback item is resolved."""
+    _ensure_may_assign(actor, rep)
+    why = f"assigned by hand by {actor}" + (f": {reason.strip()}" if reason.strip() else "")
+    current = Lead.objects.get(pk=lead.pk)
+    if current.state in (LeadState.MQL, LeadState.OFFERED):
+        result = lead_offer(lead=current, rep=rep, actor=actor, reason=why)
+    elif current.state in (LeadState.ACCEPTED, LeadState.SQL, LeadState.OPPORTUNITY):
+        result = lead_assign(lead=current, owner=rep, actor=actor)
+    else:
+        raise ApplicationError(
+            f"A lead that is {current.get_state_display().lower()} is not assigned to sales."
+        )
+    FallbackItem.objects.filter(lead_id=lead.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
+    return result
+
+
+def _ensure_may_assign(actor: User, rep: User) -> None:
+    if not can_manage_routing(actor):
+        raise PermissionDeniedError("Only an admin or a sales manager assigns leads by hand.")
+    if not rep.is_active or rep.role not in SALES_ROLES:
+        raise ApplicationError(f"{rep} is not an active salesperson.")
+    if actor.role == Role.SALES_MANAGER and rep.pk != actor.pk and not manages(actor, rep):
+        raise PermissionDeniedError(f"{rep} is not in a team you manage.")
+
+
+@transaction.atomic
+def leads_assign_bulk(*, lead_ids: Sequence[int], rep: User, actor: User) -> int:
+    """The fallback queue's bulk assign: MQLs → ``rep`` in set-based writes."""
+    _ensure_may_assign(actor, rep)
+    now = timezone.now()
+    ids = list(
+        Lead.objects.filter(pk__in=list(lead_ids), state=LeadState.MQL)
+        .select_for_update(of=("self",))
+        .values_list("pk", flat=True)
+    )
+    missing = len(set(lead_ids)) - len(ids)
+    if missing:
+        raise ApplicationError(
+            f"{missing} of the chosen leads are no longer waiting to be routed; reload the page."
+        )
+    why = f"assigned by hand by {actor} from the fallback queue"
+    leads_offer_bulk(
+        [BulkOffer(pk, rep.pk, str(rep), why, data={"manual": True}) for pk in ids],
+        actor=actor,
+        now=now,
+    )
+    names = dict(Lead.objects.filter(pk__in=ids).values_list("pk", "last_name"))
+    offers_create(
+        [NewOffer(pk, rep.pk, rep.team_id, explanation=why) for pk in ids],
+        now=now,
+        lead_names={pk: name or f"lead #{pk}" for pk, name in names.items()},
+    )
+    FallbackItem.objects.filter(lead_id__in=ids, resolved_at__isnull=True).update(resolved_at=now)
+    return len(ids)
+
+
+@transaction.atomic
+def rep_offers_reroute(*, rep: User, actor: Any = None) -> RoutingResult:
+    """A rep leaves (deactivated): their pending offers are withdrawn and routed again.
+
+    ``accounts.services.user_deactivate`` must call this after it deactivates a salesperson.
+    """
+    now = timezone.now()
+    lead_ids = list(
+        Offer.objects.filter(rep=rep, status=Offer.Status.PENDING).values_list("lead_id", flat=True)
+    )
+    if not lead_ids:
+        return RoutingResult()
+    offers_withdraw(lead_ids=lead_ids, actor=actor, now=now)
+    back = leads_unoffer_bulk(lead_ids, actor=actor, reason=f"{rep} is no longer active", now=now)
+    return leads_route(lead_ids=back, actor=actor, exclude={pk: {rep.pk} for pk in back}, now=now)

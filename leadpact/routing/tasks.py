@@ -1,0 +1,32 @@
+"""Background jobs of the hand-off. The same task code runs under Celery beat (a broker is
+configured) and in-process (``leadpact sla_sweep --loop``, or ``enqueue`` without a broker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from leadpact.routing.services.router import leads_route
+from leadpact.routing.services.sweep import sla_sweep
+
+
+@shared_task(name="leadpact.routing.sla_sweep")
+def sla_sweep_task() -> dict[str, Any]:
+    """Every minute: SLA warnings, breaches, escalations; then route MQLs that wait.
+
+    Safe to run twice or on two workers at once (the services claim their rows).
+    """
+    result = sla_sweep().as_dict()
+    routed = leads_route(include_fallback=False)
+    return result | {"routed": len(routed.offered), "to_fallback": len(routed.fallback)}
+
+
+@shared_task(name="leadpact.routing.route_leads")
+def route_leads_task(lead_ids: list[int]) -> dict[str, int]:
+    """Route these MQLs now (whoever marks leads MQL enqueues this with their ids)."""
+    result: dict[str, int] = {"offered": 0, "fallback": 0}
+    for start in range(0, len(lead_ids), 5000):
+        part = leads_route(lead_ids=lead_ids[start : start + 5000]).as_dict()
+        result = {key: result[key] + part[key] for key in result}
+    return result

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from leadpact.scoring import api
+
+urlpatterns = [
+    path("profile/versions/", api.ProfileListApi.as_view(), name="profile-versions"),
+    path("profile/live/", api.ProfileLiveApi.as_view(), name="profile-live"),
+    path(
+        "profile/versions/<int:profile_id>/<slug:action>/",
+        api.ProfileActionApi.as_view(),
+        name="profile-action",
+    ),
+]

@@ -1,0 +1,90 @@
+"""The lead profile: the one agreed, versioned definition of a good lead (a pact).
+
+A version holds the fit scorecard (attributes, bins, points, as the engine's JSON), the
+engagement rules and the MQL threshold. It moves draft → proposed → approved (one marketing and
+one sales-manager approval, neither by its author) → live → retired. At most one version is
+live (a partial unique constraint). ``ProfileEvent`` is the audit trail: who did what, when.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from leadpact.common.models import TimestampedModel
+
+
+class ProfileStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PROPOSED = "proposed", "Proposed"
+    APPROVED = "approved", "Approved"
+    LIVE = "live", "Live"
+    RETIRED = "retired", "Retired"
+
+
+class LeadProfile(TimestampedModel):
+    version = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ProfileStatus.choices, default=ProfileStatus.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scorecard = models.JSONField(
+        default=dict, help_text="The engine's compiled scorecard spec (points per bin)."
+    )
+    engagement_rules = models.JSONField(
+        default=list, help_text="Points, half-life and cap per touch kind."
+    )
+    threshold = models.IntegerField(help_text="Score at or above which a lead becomes an MQL.")
+    report = models.JSONField(
+        default=dict, blank=True, help_text="The engine's validation report of the fit."
+    )
+    source = models.CharField(max_length=200, blank=True, help_text="What it was fitted from.")
+    effective_from = models.DateTimeField(null=True, blank=True)
+    effective_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="live"), name="one_live_profile"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Profile v{self.version} ({self.get_status_display().lower()})"
+
+
+class ProfileEvent(models.Model):
+    """The audit trail of a profile version; approvals are the ``approved`` rows."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        WITHDRAWN = "withdrawn", "Sent back to draft"
+        WENT_LIVE = "went_live", "Went live"
+        RETIRED = "retired", "Retired"
+
+    profile = models.ForeignKey(LeadProfile, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_role = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["profile", "action"], name="profile_event_action")]
+
+    def __str__(self) -> str:
+        return f"v{self.profile_id} {self.action} by {self.actor}"

@@ -1,0 +1,163 @@
+"""Fitting a new draft version: from the system's own closed leads, or from an uploaded CSV
+(the same inputs as ``leadpact scoring fit``). The engine's validation report is stored on
+the draft; the engine's complaints about the input become ApplicationError, message intact."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from leadpact.accounts.models import User
+from leadpact.common.errors import ApplicationError, PermissionDeniedError
+from leadpact.scoring.engine.errors import ScoringInputError
+from leadpact.scoring.engine.history import History, prepare_history, read_history_csv
+from leadpact.scoring.engine.report import fit_report, json_ready
+from leadpact.scoring.engine.spec import compile_spec, scorecard_spec
+from leadpact.scoring.history import DATE, OUTCOME, closed_history_frame
+from leadpact.scoring.models import LeadProfile
+from leadpact.scoring.roles import can_edit_profile
+from leadpact.scoring.selectors import profile_live
+from leadpact.scoring.services.profiles import profile_create_draft
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+#: Without a live threshold to keep, start at the score above which the top 30% of history sits.
+DEFAULT_TOP_SHARE = 0.3
+
+
+def _fit(history: History, *, keep: list[str], folds: int, peers: bool, max_attributes: int):
+    model, report = fit_report(
+        history,
+        keep=keep,
+        n_splits=folds,
+        peers=peers,
+        scorecard_options={"max_attributes": max_attributes},
+    )
+    spec = scorecard_spec(model)
+    scores, _ = compile_spec(spec).score(history.X)
+    report = json_ready(report)
+    # The capture curve the page draws: share of conversions caught above each score.
+    order = np.argsort(-scores, kind="stable")
+    caught = np.cumsum(history.y[order]) / max(int(history.y.sum()), 1)
+    steps = np.linspace(0, len(order) - 1, num=min(50, len(order))).astype(int)
+    report["capture_curve"] = [
+        {
+            "score": int(scores[order][i]),
+            "share_of_leads": float((i + 1) / len(order)),
+            "share_of_conversions": float(caught[i]),
+        }
+        for i in steps
+    ]
+    threshold = int(np.quantile(scores, 1 - DEFAULT_TOP_SHARE))
+    return json_ready(spec), report, threshold
+
+
+def _draft(
+    actor: User | None, spec: dict, report: dict, threshold: int, source: str
+) -> LeadProfile:
+    live = profile_live()
+    return profile_create_draft(
+        actor=actor,
+        scorecard=spec,
+        threshold=live.threshold if live is not None else threshold,
+        engagement_rules=live.engagement_rules if live is not None else None,
+        report=report,
+        source=source,
+        based_on=live,
+    )
+
+
+def profile_fit_from_history(
+    *,
+    actor: User | None,
+    folds: int = 5,
+    peers: bool = False,
+    max_attributes: int = 12,
+    exclude: list[str] | None = None,
+) -> LeadProfile:
+    """Propose a new draft learned from the leads the system has seen won and lost."""
+    if actor is not None and not can_edit_profile(actor):
+        raise PermissionDeniedError("Only marketing or an admin may fit a lead profile.")
+    frame = closed_history_frame()
+    if frame.empty:
+        raise ApplicationError(
+            "No closed leads yet: the history needs won and lost leads to learn from."
+        )
+    try:
+        history = prepare_history(
+            frame, outcome=OUTCOME, positive="1", exclude=exclude or [], date_column=DATE
+        )
+        spec, report, threshold = _fit(
+            history, keep=[], folds=folds, peers=peers, max_attributes=max_attributes
+        )
+    except ScoringInputError as exc:
+        raise ApplicationError(str(exc), code="bad_history") from exc
+    return _draft(actor, spec, report, threshold, f"closed leads ({len(frame)})")
+
+
+def _check_folds(folds: int, max_attributes: int) -> None:
+    if not 2 <= folds <= 20:
+        raise ApplicationError("Folds must be between 2 and 20.")
+    if max_attributes < 1:
+        raise ApplicationError("The attribute limit must be at least 1.")
+
+
+def profile_fit_from_csv(
+    *,
+    actor: User | None,
+    upload: BinaryIO,
+    file_name: str,
+    outcome: str,
+    positive: str | None = None,
+    exclude: list[str] | None = None,
+    missing: list[str] | None = None,
+    keep: list[str] | None = None,
+    date_column: str | None = None,
+    folds: int = 5,
+    max_attributes: int = 12,
+    peers: bool = False,
+) -> LeadProfile:
+    """Propose a new draft learned from an uploaded history CSV (as ``scoring fit`` reads it)."""
+    if actor is not None and not can_edit_profile(actor):
+        raise PermissionDeniedError("Only marketing or an admin may fit a lead profile.")
+    if not (outcome or "").strip():
+        raise ApplicationError("Name the outcome column (won/lost).")
+    _check_folds(folds, max_attributes)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "history.csv"
+        size = 0
+        with path.open("wb") as out:
+            for block in iter(lambda: upload.read(1 << 20), b""):
+                size += len(block)
+                if size > MAX_UPLOAD_BYTES:
+                    raise ApplicationError("The history file is larger than 50 MB.")
+                out.write(block)
+        try:
+            frame = read_history_csv(path, missing=missing or [])
+            history = prepare_history(
+                frame,
+                outcome=outcome.strip(),
+                positive=positive or None,
+                exclude=exclude or [],
+                keep=keep or [],
+                date_column=date_column or None,
+            )
+            spec, report, threshold = _fit(
+                history, keep=keep or [], folds=folds, peers=peers, max_attributes=max_attributes
+            )
+        except ScoringInputError as exc:
+            raise ApplicationError(
+                str(exc).replace(str(path), file_name), code="bad_history"
+            ) from exc
+    return _draft(actor, spec, report, threshold, f"file {file_name}"[:200])
+
+
+def fit_options(data: Any) -> dict[str, Any]:
+    """Comma-separated column lists from a form, split and stripped."""
+
+    def split(name: str) -> list[str]:
+        return [p.strip() for p in str(data.get(name, "") or "").split(",") if p.strip()]
+
+    return {"exclude": split("exclude"), "missing": split("missing"), "keep": split("keep")}

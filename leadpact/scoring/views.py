@@ -1,0 +1,259 @@
+"""Pages of the lead profile: the live pact, the versions and their diff, the draft editor
+with its what-if, the approval buttons. Thin: parse, call one service or selector, render;
+a refused action becomes a message on the page, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from leadpact.common.errors import ApplicationError
+from leadpact.scoring.analysis import CapacityInput, drift_analysis, threshold_analysis, what_if
+from leadpact.scoring.models import LeadProfile, ProfileStatus
+from leadpact.scoring.roles import (
+    can_approve_profile,
+    can_edit_profile,
+    can_put_live,
+    can_view_profile,
+)
+from leadpact.scoring.scores import ProfileScorer
+from leadpact.scoring.selectors import (
+    profile_approvals,
+    profile_diff,
+    profile_events,
+    profile_get,
+    profile_list,
+    profile_live,
+)
+from leadpact.scoring.services.fitting import (
+    fit_options,
+    profile_fit_from_csv,
+    profile_fit_from_history,
+)
+from leadpact.scoring.services.profiles import (
+    apply_edits,
+    profile_approve,
+    profile_copy_to_draft,
+    profile_go_live,
+    profile_propose,
+    profile_update_draft,
+    profile_withdraw,
+)
+
+S = ProfileStatus
+
+
+def _viewer(request: HttpRequest) -> None:
+    if not can_view_profile(request.user):
+        raise PermissionDenied
+
+
+def _load(profile_id: int) -> LeadProfile:
+    try:
+        return profile_get(profile_id=profile_id)
+    except LeadProfile.DoesNotExist:
+        raise Http404("No such profile version.") from None
+
+
+def _charts(profile: LeadProfile) -> dict[str, Any]:
+    validation = profile.report.get("validation") or {}
+    return {
+        "reliability": [r for r in validation.get("reliability", []) if r.get("count")],
+        "capture": profile.report.get("capture_curve", []),
+    }
+
+
+def _profile_context(request: HttpRequest, profile: LeadProfile) -> dict[str, Any]:
+    user = request.user
+    approvals = profile_approvals(profile=profile)
+    approved_roles = {a.actor_role for a in approvals}
+    return {
+        "profile": profile,
+        "charts": _charts(profile),
+        "validation": profile.report.get("validation"),
+        "approvals": approvals,
+        "events": profile_events(profile=profile),
+        "can_edit": can_edit_profile(user) and profile.status == S.DRAFT,
+        "can_propose": can_edit_profile(user) and profile.status == S.DRAFT,
+        "can_approve": can_approve_profile(user)
+        and profile.status == S.PROPOSED
+        and profile.author_id != user.pk
+        and user.role not in approved_roles,
+        "can_withdraw": (can_edit_profile(user) or can_approve_profile(user))
+        and profile.status in (S.PROPOSED, S.APPROVED),
+        "can_go_live": can_put_live(user) and profile.status == S.APPROVED,
+        "can_copy": can_edit_profile(user),
+    }
+
+
+@login_required
+def live(request: HttpRequest) -> HttpResponse:
+    _viewer(request)
+    profile = profile_live()
+    context: dict[str, Any] = {"profile": profile, "can_fit": can_edit_profile(request.user)}
+    if profile is None:
+        return render(request, "scoring/live.html", context)
+    context.update(_profile_context(request, profile))
+    context["drift"] = drift_analysis(profile)
+    context["capacity_form"] = {
+        k: request.GET.get(k, "") for k in ("capacity", "deal_value", "cost_per_lead", "weeks")
+    }
+    status = 200
+    try:
+        given = CapacityInput.from_params(request.GET)
+        if given is not None:
+            context["threshold"] = threshold_analysis(profile, given)
+    except ApplicationError as exc:
+        context["capacity_error"] = exc.message
+        status = exc.status
+    return render(request, "scoring/live.html", context, status=status)
+
+
+@login_required
+def versions(request: HttpRequest) -> HttpResponse:
+    _viewer(request)
+    items = list(profile_list())
+    context: dict[str, Any] = {"versions": items, "can_fit": can_edit_profile(request.user)}
+    by_id = {p.pk: p for p in items}
+    a, b = request.GET.get("a"), request.GET.get("b")
+    if a and b:
+        try:
+            old, new = by_id[int(a)], by_id[int(b)]
+        except (KeyError, ValueError):
+            context["diff_error"] = "Choose two existing versions to compare."
+        else:
+            context["diff"] = profile_diff(old, new)
+    return render(request, "scoring/versions.html", context)
+
+
+@login_required
+def version(request: HttpRequest, profile_id: int) -> HttpResponse:
+    _viewer(request)
+    profile = _load(profile_id)
+    context = _profile_context(request, profile)
+    if profile.based_on_id:
+        context["diff"] = profile_diff(profile.based_on, profile)
+    return render(request, "scoring/version.html", context)
+
+
+def _edited_points(post: Any) -> dict[tuple[str, int], str]:
+    """Fields ``p:<bin index>:<attribute>`` → ``{(attribute, index): points}``."""
+    points = {}
+    for key, value in post.items():
+        if key.startswith("p:"):
+            _, index, name = [*key.split(":", 2), "", ""][:3]
+            if not index.isdigit() or not name:
+                raise ApplicationError(f"Bad field {key!r}.")
+            points[(name, int(index))] = value
+    return points
+
+
+@login_required
+@require_POST
+def version_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
+    """Save a draft's points and threshold, or only show what they would do (what-if)."""
+    _viewer(request)
+    profile = _load(profile_id)
+    context = _profile_context(request, profile)
+    try:
+        if not can_edit_profile(request.user):
+            raise PermissionDenied
+        points = _edited_points(request.POST)
+        threshold = request.POST.get("threshold", "")
+        if request.POST.get("do") == "whatif":
+            card, changes = apply_edits(profile.scorecard, points)
+            candidate = ProfileScorer.from_parts(
+                card, profile.engagement_rules, int(threshold or profile.threshold)
+            )
+            live_profile = profile_live()
+            reference = ProfileScorer.for_profile(live_profile) if live_profile else None
+            context["whatif"] = what_if(candidate, reference)
+            context["whatif_changes"] = changes
+            context["edited"] = {f"{k[1]}:{k[0]}": v for k, v in points.items()}
+            context["edited_threshold"] = threshold
+            return render(request, "scoring/version.html", context)
+        profile_update_draft(
+            profile=profile, actor=request.user, points=points, threshold=threshold
+        )
+        messages.success(request, f"Version {profile.version} saved.")
+    except ApplicationError as exc:
+        context["edit_error"] = exc.message
+        return render(request, "scoring/version.html", context, status=exc.status)
+    except ValueError:
+        context["edit_error"] = "The threshold must be a whole number of points."
+        return render(request, "scoring/version.html", context, status=400)
+    return redirect("scoring:version", profile_id=profile.pk)
+
+
+ACTIONS = {
+    "propose": (lambda p, u: profile_propose(profile=p, actor=u), "Proposed for approval."),
+    "approve": (lambda p, u: profile_approve(profile=p, actor=u), "Your approval is recorded."),
+    "withdraw": (lambda p, u: profile_withdraw(profile=p, actor=u), "Sent back to draft."),
+    "live": (
+        lambda p, u: profile_go_live(profile=p, actor=u)[0],
+        "Live: every open lead rescored.",
+    ),
+    "copy": (lambda p, u: profile_copy_to_draft(profile=p, actor=u), "New draft started."),
+}
+
+
+@login_required
+@require_POST
+def version_action(request: HttpRequest, profile_id: int, action: str) -> HttpResponse:
+    _viewer(request)
+    if action not in ACTIONS:
+        raise Http404("Unknown action.")
+    profile = _load(profile_id)
+    run, done = ACTIONS[action]
+    try:
+        result = run(profile, request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("scoring:version", profile_id=profile.pk)
+    messages.success(request, done)
+    return redirect("scoring:version", profile_id=result.pk)
+
+
+def _fit_done(request: HttpRequest, fit: Any) -> HttpResponse:
+    if not can_edit_profile(request.user):
+        raise PermissionDenied
+    try:
+        profile = fit()
+    except ApplicationError as exc:
+        messages.error(request, f"Could not fit a profile: {exc.message}")
+        return redirect("scoring:versions")
+    messages.success(request, f"Draft version {profile.version} fitted; review it, then propose.")
+    return redirect("scoring:version", profile_id=profile.pk)
+
+
+@login_required
+@require_POST
+def fit_history(request: HttpRequest) -> HttpResponse:
+    return _fit_done(request, lambda: profile_fit_from_history(actor=request.user))
+
+
+@login_required
+@require_POST
+def fit_csv(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("history")
+
+    def fit() -> LeadProfile:
+        if upload is None:
+            raise ApplicationError("Choose a history CSV file.")
+        return profile_fit_from_csv(
+            actor=request.user,
+            upload=upload,
+            file_name=upload.name,
+            outcome=request.POST.get("outcome", ""),
+            positive=request.POST.get("positive") or None,
+            date_column=request.POST.get("date_column") or None,
+            **fit_options(request.POST),
+        )
+
+    return _fit_done(request, fit)
