@@ -20,7 +20,7 @@ from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ def _run_in_thread(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     except Exception:
         logger.exception("background job %s failed", task.name)
     finally:
-        close_old_connections()
+        # The pool's threads sit idle between jobs: don't keep a database session open.
+        connections.close_all()
 
 
 def uses_broker() -> bool:

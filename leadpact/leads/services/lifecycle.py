@@ -382,25 +382,29 @@ def lead_close_won(*, lead: Lead, actor: User | None, note: str = "") -> Lead:
     return _transition(lead, S.WON, actor=actor, action=LeadAction.WORK, note=note)
 
 
+def _required(reason: str, why: str) -> str:
+    """The reason, trimmed; a transition that needs one refuses to happen without it."""
+    text = (reason or "").strip()
+    if not text:
+        raise ApplicationError(f"Say why {why}.")
+    return text
+
+
 @transaction.atomic
 def lead_close_lost(*, lead: Lead, actor: User | None, reason: str, note: str = "") -> Lead:
-    if not (reason or "").strip():
-        raise ApplicationError("Say why the lead was lost.")
-    return _transition(
-        lead, S.LOST, actor=actor, action=LeadAction.WORK, reason=reason.strip(), note=note
-    )
+    reason = _required(reason, "the lead was lost")
+    return _transition(lead, S.LOST, actor=actor, action=LeadAction.WORK, reason=reason, note=note)
 
 
 @transaction.atomic
 def lead_recycle(*, lead: Lead, actor: User | None, reason: str, note: str = "") -> Lead:
-    if not (reason or "").strip():
-        raise ApplicationError("Say why the lead goes back to marketing.")
+    reason = _required(reason, "the lead goes back to marketing")
     return _transition(
         lead,
         S.RECYCLED,
         actor=actor,
         action=LeadAction.RECYCLE,
-        reason=reason.strip(),
+        reason=reason,
         note=note,
         owner=None,
     )
@@ -408,15 +412,9 @@ def lead_recycle(*, lead: Lead, actor: User | None, reason: str, note: str = "")
 
 @transaction.atomic
 def lead_disqualify(*, lead: Lead, actor: User | None, reason: str, note: str = "") -> Lead:
-    if not (reason or "").strip():
-        raise ApplicationError("Say why the lead is disqualified.")
+    reason = _required(reason, "the lead is disqualified")
     return _transition(
-        lead,
-        S.DISQUALIFIED,
-        actor=actor,
-        action=LeadAction.DISQUALIFY,
-        reason=reason.strip(),
-        note=note,
+        lead, S.DISQUALIFIED, actor=actor, action=LeadAction.DISQUALIFY, reason=reason, note=note
     )
 
 

@@ -15,31 +15,7 @@ from leadpact.accounts.models import Role
 from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError
 from leadpact.common.spreadsheet import neutralise
-from leadpact.leads.selectors import lead_export_rows, lead_filters_from_params
-
-EXPORT_COLUMNS = (
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company_name",
-    "title",
-    "country",
-    "city",
-    "state",
-    "owner",
-    "score",
-    "source_channel",
-    "source_campaign",
-    "captured_at",
-    "external_source",
-    "external_id",
-)
-
-
-# Export column → key of the selector's row where they differ.
-_SOURCE = {"owner": "owner_username", "source_campaign": "campaign_code"}
+from leadpact.leads.selectors import EXPORT_COLUMNS, lead_export_rows, lead_filters_from_params
 
 
 class _Echo:
@@ -54,13 +30,11 @@ def can_export(user: Any) -> bool:
     return has_role(user, Role.ADMIN, Role.MARKETING, Role.SALES_MANAGER)
 
 
-def _lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _lines(rows: Iterator[list[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_COLUMNS)
     for row in rows:
-        yield writer.writerow(
-            [neutralise(_cell(row.get(_SOURCE.get(name, name)))) for name in EXPORT_COLUMNS]
-        )
+        yield writer.writerow([neutralise(_cell(value)) for value in row])
 
 
 def _cell(value: Any) -> Any:
