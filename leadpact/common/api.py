@@ -11,12 +11,12 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from leadpact.common.errors import ApplicationError
+from leadpact.common.errors import ApplicationError, PermissionDeniedError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error answers with ``{"error": {"code", "message", "details"}}``."""
-    if isinstance(exc, ApplicationError):
+    if isinstance(exc, ApplicationError | PermissionDeniedError):
         return Response(
             {"error": {"code": exc.code, "message": exc.message, "details": exc.extra}},
             status=exc.status,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 
 class ApplicationError(Exception):
     """A request that cannot be carried out, with a message meant for the person who asked.
@@ -27,11 +29,23 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
-class PermissionDeniedError(ApplicationError):
-    def __init__(self, message: str = "You may not do this.", **kwargs: Any) -> None:
-        kwargs.setdefault("code", "forbidden")
-        kwargs.setdefault("status", 403)
-        super().__init__(message, **kwargs)
+class PermissionDeniedError(PermissionDenied):
+    """The actor may not do this. A Django ``PermissionDenied``, so that a page that catches
+    ``ApplicationError`` to show a message still answers 403 for a refusal, and the API answers
+    403 JSON with this message."""
+
+    def __init__(
+        self,
+        message: str = "You may not do this.",
+        *,
+        code: str = "forbidden",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = 403
+        self.extra = extra or {}
 
 
 class ConflictError(ApplicationError):

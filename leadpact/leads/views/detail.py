@@ -26,7 +26,7 @@ from leadpact.accounts.models import Role
 from leadpact.accounts.selectors import sales_people
 from leadpact.campaigns.channels import channel_label
 from leadpact.campaigns.models import TouchKind
-from leadpact.common.errors import ApplicationError
+from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.leads.models import Lead, LeadState, TimelineEvent
 from leadpact.leads.policies import LeadAction, can_act
 from leadpact.leads.selectors import lead_merged_from, lead_timeline, lead_touches
@@ -237,7 +237,8 @@ def lead_note(request: HttpRequest, lead_id: int) -> HttpResponse:
     body = request.POST.get("body", "")
     try:
         event = lead_note_add(lead=lead, actor=request.user, body=body)
-    except ApplicationError as exc:
+    except (ApplicationError, PermissionDeniedError) as exc:
+        # HTMX swaps only 2xx answers: the refusal shows in the box, the text is kept.
         if request.htmx:
             box = {"lead": lead, "note_error": exc.message, "note_body": body, "can_note": True}
             return render(request, "leads/_note_box.html", {**box, "note_max": NOTE_MAX})

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from leadpact.common.errors import ApplicationError
+from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.factories import LeadFactory
 from leadpact.leads.models import Lead, LeadState, TimelineEvent
 from leadpact.scoring.engine.spec import compile_spec
@@ -86,7 +86,7 @@ def test_too_few_closed_leads(users):
 def test_no_history_at_all_and_reps_may_not_fit(users):
     with pytest.raises(ApplicationError, match="No closed leads"):
         profile_fit_from_history(actor=users["marketing"])
-    with pytest.raises(ApplicationError, match="Only marketing"):
+    with pytest.raises(PermissionDeniedError, match="Only marketing"):
         profile_fit_from_history(actor=users["sales_rep"])
 
 

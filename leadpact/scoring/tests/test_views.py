@@ -61,7 +61,7 @@ def test_drift_and_live_auc_are_shown(client_for, users):
 def test_rep_cannot_approve_through_the_page_and_manager_can(client_for, users):
     profile = draft(users)
     url = lambda action: reverse("scoring:action", args=[profile.pk, action])  # noqa: E731
-    assert client_for("sales_rep").post(url("propose"), follow=True).status_code == 200
+    assert client_for("sales_rep").post(url("propose"), follow=True).status_code == 403
     profile.refresh_from_db()
     assert profile.status == ProfileStatus.DRAFT
     client_for("marketing").post(url("propose"))
