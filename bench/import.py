@@ -4,8 +4,9 @@ the import page's background job and this benchmark all use.
 Two files: 100,000 synthetic leads written on the fly (realistic values, about 2 % invalid rows
 and 3 % in-file duplicates) and the real Olist file of 8,000 marketing-qualified leads with
 ``examples/olist_mqls.mapping.json``. Each import runs in a fresh database, on SQLite and on
-PostgreSQL. Background jobs run inline (``LEADPACT_JOBS=sync``, as from the CLI), so the
-duplicate scan that follows an import is part of the time.
+PostgreSQL. The likely-duplicate scan that an import hands to the background once it is done
+is timed separately (``background_duplicate_scan``): the import's rows/s is what a person
+waits for, exact-match dedupe (merging by e-mail / external id) included.
 """
 
 from __future__ import annotations
@@ -96,17 +97,32 @@ def measure_olist() -> dict[str, Any]:
 
 
 def _import(path: Path, mapping: dict[str, Any]) -> dict[str, Any]:
+    """The import itself (what the person waits for: the job is done when its chunks are), then
+    the likely-duplicate scan it hands to the background, timed on its own."""
+    from unittest import mock
+
     from django.db import connection
 
     from bench.measure import RssSampler
-    from leadpact.leads.models import Lead
+    from leadpact.leads.models import DuplicateCandidate, Lead
+    from leadpact.leads.services.dedupe import duplicates_scan
     from leadpact.leads.services.imports import import_file
 
+    handed_over: list[int] = []
     size_mb = round(path.stat().st_size / 2**20, 1)
-    with RssSampler() as rss:
+    with (
+        RssSampler() as rss,
+        mock.patch(
+            "leadpact.leads.services.imports.runner.duplicates_scan_enqueue",
+            side_effect=lambda ids: handed_over.extend(ids),
+        ),
+    ):
         started = time.perf_counter()
         outcome = import_file(path, mapping)
         seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    duplicates_scan(lead_ids=handed_over)
+    scan_seconds = time.perf_counter() - started
     rows = outcome.rows
     return {
         "vendor": connection.vendor,
@@ -123,4 +139,9 @@ def _import(path: Path, mapping: dict[str, Any]) -> dict[str, Any]:
         "rows_per_s": round(rows / seconds) if seconds else None,
         "peak_rss_mb": round(rss.peak_mb, 1),
         "rss_growth_mb": rss.growth_mb,
+        "background_duplicate_scan": {
+            "leads_scanned": len(handed_over),
+            "seconds": round(scan_seconds, 2),
+            "candidates_found": DuplicateCandidate.objects.count(),
+        },
     }

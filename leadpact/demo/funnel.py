@@ -62,6 +62,8 @@ OLIST_SEGMENTS: dict[str, int] = {
     "bed_bath_table": 22,
 }
 OLIST_BUSINESS_TYPES: dict[str, int] = {"reseller": 587, "manufacturer": 242}
+# Declared monthly revenue (BRL) of the 45 won sellers who declared one: 10/25/50/75/90th pct.
+OLIST_MONTHLY_REVENUE: tuple[float, ...] = (5400.0, 15000.0, 50000.0, 130000.0, 280000.0)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Funnel:
     lead_types: dict[str, int]
     segments: dict[str, int]
     business_types: dict[str, int]
+    monthly_revenue: tuple[float, ...]  # BRL, 10/25/50/75/90th percentiles
     source: str  # "olist files" or "built-in constants"
 
     def channel_share(self) -> dict[str, float]:
@@ -93,6 +96,7 @@ def builtin_funnel() -> Funnel:
         lead_types=dict(OLIST_LEAD_TYPES),
         segments=dict(OLIST_SEGMENTS),
         business_types=dict(OLIST_BUSINESS_TYPES),
+        monthly_revenue=OLIST_MONTHLY_REVENUE,
         source="built-in constants",
     )
 
@@ -125,6 +129,11 @@ def olist_funnel(datasets_dir: Path | None) -> Funnel:
     if not leads or not days_to_win:
         return builtin_funnel()
     days_to_win.sort()
+    revenue = sorted(
+        float(deal["declared_monthly_revenue"] or 0)
+        for deal in deals
+        if float(deal["declared_monthly_revenue"] or 0) > 0
+    )
     total = sum(weekdays.values())
     return Funnel(
         channels={name: (count, won[name]) for name, count in leads.most_common()},
@@ -133,6 +142,9 @@ def olist_funnel(datasets_dir: Path | None) -> Funnel:
         lead_types=_top(deal["lead_type"] for deal in deals),
         segments=_top((deal["business_segment"] for deal in deals), limit=12),
         business_types=_top(deal["business_type"] for deal in deals),
+        monthly_revenue=tuple(_percentile(revenue, q) for q in (0.1, 0.25, 0.5, 0.75, 0.9))
+        if revenue
+        else OLIST_MONTHLY_REVENUE,
         source="olist files",
     )
 
@@ -148,3 +160,54 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     low = int(position)
     high = min(low + 1, len(sorted_values) - 1)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+# How much likelier than average a seller of each kind is to close. Olist records the lead
+# type, business type and segment only for won deals, so the rates behind these multipliers are
+# the demo's assumption (bigger and manufacturing sellers close more often, beginners less):
+# they give the lead profile fitted from the demo's history something real to learn.
+LEAD_TYPE_LIFT: dict[str, float] = {
+    "online_top": 2.0,
+    "online_big": 1.7,
+    "online_medium": 1.15,
+    "industry": 1.1,
+    "offline": 0.7,
+    "online_small": 0.6,
+    "online_beginner": 0.4,
+}
+BUSINESS_TYPE_LIFT: dict[str, float] = {"manufacturer": 1.5, "reseller": 0.85}
+SEGMENT_LIFT: dict[str, float] = {
+    "health_beauty": 1.35,
+    "home_decor": 1.2,
+    "car_accessories": 1.15,
+    "computers": 0.65,
+    "food_drink": 0.7,
+    "bed_bath_table": 0.8,
+}
+LIFTS = {"lead_type": LEAD_TYPE_LIFT, "business_type": BUSINESS_TYPE_LIFT, "segment": SEGMENT_LIFT}
+
+
+class CloseRates:
+    """Close rate of a lead = its channel's Olist rate times its attributes' lifts, divided by the
+    average lift of the funnel's mix, so each channel still closes as often as on Olist."""
+
+    def __init__(self, funnel: Funnel) -> None:
+        self.funnel = funnel
+        mixes = {
+            "lead_type": funnel.lead_types,
+            "business_type": funnel.business_types,
+            "segment": funnel.segments,
+        }
+        self._mean = 1.0
+        for name, counts in mixes.items():
+            total = sum(counts.values()) or 1
+            self._mean *= sum(LIFTS[name].get(k, 1.0) * n for k, n in counts.items()) / total
+
+    def lift(self, attributes: dict[str, str]) -> float:
+        value = 1.0
+        for name, lifts in LIFTS.items():
+            value *= lifts.get(attributes.get(name, ""), 1.0)
+        return value / self._mean
+
+    def close_rate(self, channel: str, attributes: dict[str, str]) -> float:
+        return min(0.9, self.funnel.close_rate(channel) * self.lift(attributes))

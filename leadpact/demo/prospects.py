@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from leadpact.demo.campaigns import CAMPAIGNS, CampaignPlan
-from leadpact.demo.funnel import Funnel
+from leadpact.demo.funnel import CloseRates, Funnel
 from leadpact.demo.journeys import DaysToWin, Journey, JourneyMaker
 from leadpact.demo.population import (
     COUNTRIES,
@@ -65,6 +65,7 @@ class ProspectMaker:
         self.funnel = funnel
         self.now = now
         self.today = now.date()
+        self.close_rates = CloseRates(funnel)
         self.journeys = JourneyMaker(
             rng,
             days_to_win=DaysToWin(funnel.days_to_win),
@@ -119,7 +120,9 @@ class ProspectMaker:
         }
         age_days = (self.now - captured_at).total_seconds() / 86400
         journey = self.journeys.make(
-            close_rate=self.funnel.close_rate(channel), age_days=age_days, segment=segment
+            close_rate=self.close_rates.close_rate(channel, raw["attributes"]),
+            age_days=age_days,
+            segment=segment,
         )
         return Prospect(
             index=index,

@@ -1,5 +1,6 @@
 """Build (or reset) the demo world: staff and teams, a year of campaigns, leads, touches and
-their timelines, a few likely duplicates and two web forms.
+their timelines, a few likely duplicates and two web forms; the routing set-up, a sales
+pipeline with a year of deals, and a live lead profile learned from the closed leads.
 
 Everything is drawn from one seeded random generator (same seed, same world) and written with
 bulk inserts in one transaction, so it takes seconds and leaves nothing half-built. Leads go
@@ -29,8 +30,17 @@ from leadpact.campaigns.models import Campaign, Touch, TouchKind
 from leadpact.campaigns.services import campaign_create
 from leadpact.common.errors import ApplicationError
 from leadpact.demo.campaigns import CAMPAIGNS, FORMS
+from leadpact.demo.deals import (
+    DealHistory,
+    DealSummary,
+    Revenue,
+    demo_pipeline,
+    demo_pipeline_reset,
+)
 from leadpact.demo.funnel import Funnel, olist_funnel
+from leadpact.demo.profile import ProfileSummary, demo_profile, demo_profile_reset
 from leadpact.demo.prospects import Prospect, ProspectMaker
+from leadpact.demo.routing import RoutingSummary, demo_routing, demo_routing_reset
 from leadpact.demo.staff import MANAGER, MARKETERS, STAFF, TEAMS
 from leadpact.demo.touches import TouchMaker, TouchPlan
 from leadpact.leads.models import (
@@ -77,6 +87,10 @@ class DemoSummary:
     offers: int = 0
     states: dict[str, int] = field(default_factory=dict)
     funnel_source: str = ""
+    routing: RoutingSummary | None = None
+    deals: DealSummary | None = None
+    profile: ProfileSummary | None = None
+    profile_skipped: str = ""  # why no profile went live (a world too small to learn from)
     seconds: float = 0.0
 
 
@@ -99,11 +113,14 @@ def demo_reset() -> None:
 
 
 def _delete_all() -> None:
+    demo_pipeline_reset()
     TimelineEvent.objects.all().delete()
     Touch.objects.all().delete()
     DuplicateCandidate.objects.all().delete()
     Lead.objects.filter(merged_into__isnull=False).update(merged_into=None)
     Lead.objects.all().delete()
+    demo_routing_reset()
+    demo_profile_reset()
     for model in (Company, WebForm, ImportJob, Campaign, ApiToken):
         model.objects.all().delete()
     Team.objects.update(manager=None)
@@ -151,6 +168,9 @@ class _Builder:
         self._staff()
         self._campaigns()
         self._forms()
+        self.summary.routing = demo_routing(
+            manager=self.users[MANAGER], users=self.users, now=self.now
+        )
         self._sla_policies()
         makers = ProspectMaker(self.rng, self.funnel, self.now)
         prospects = [makers.make(i) for i in range(count)]
@@ -166,6 +186,8 @@ class _Builder:
         self._timeline(prospects, touches, lead_ids, touch_ids)
         self._form_counts(touches)
         self._offers(prospects, lead_ids)
+        self._deals(prospects, lead_ids)
+        self._profile()
         # The same scan that follows every capture finds the duplicates for the duplicates page.
         duplicates_scan_enqueue([lead_ids[i] for i in range(count, len(prospects))])
         self.summary.states = dict(
@@ -354,6 +376,31 @@ class _Builder:
                 lead_names={lead_id: f"{prospect.raw['first_name']} {prospect.raw['last_name']}"},
             )
             self.summary.offers += 1
+
+    # --- pipeline and profile --------------------------------------------------------------
+    def _deals(self, prospects: list[Prospect], lead_ids: list[int]) -> None:
+        """A separate random stream, so the leads stay the same whatever the deals draw."""
+        history = DealHistory(
+            rng=random.Random(f"{self.seed}:deals"),
+            pipeline=demo_pipeline(),
+            users=self.users,
+            now=self.now,
+            revenue=Revenue(self.funnel.monthly_revenue),
+        )
+        self.summary.deals = history.build(prospects, lead_ids)
+
+    def _profile(self) -> None:
+        """Learned from the closed leads; going live rescores the open ones (and routes the
+        new MQLs once the build commits). A tiny world may have too little history."""
+        try:
+            with transaction.atomic():
+                self.summary.profile = demo_profile(
+                    author=self.users[MARKETERS[0]],
+                    reviewer=self.users[MARKETERS[1]],
+                    manager=self.users[MANAGER],
+                )
+        except ApplicationError as exc:
+            self.summary.profile_skipped = exc.message
 
     # --- timelines -------------------------------------------------------------------------
     def _timeline(

@@ -69,7 +69,8 @@ def test_full_demo_world_is_coherent(django_capture_on_commit_callbacks):
     # leads waiting for an answer have a pending offer to their owner, with its SLA clock
     offered = Lead.objects.filter(state=LeadState.OFFERED)
     pending = Offer.objects.filter(status=Offer.Status.PENDING)
-    assert summary.offers == offered.count() == pending.count() > 0
+    # (the journeys' offers, plus the new MQLs the live profile made, routed after commit)
+    assert 0 < summary.offers < offered.count() == pending.count()
     assert set(pending.values_list("lead_id", "rep_id")) == set(
         offered.values_list("id", "owner_id")
     )

@@ -21,7 +21,8 @@ from leadpact.demo.world import (
 class Command(BaseCommand):
     help = (
         "Build a realistic demo company: staff and teams, a year of campaigns and about "
-        "6,000 leads with touches and timelines. Same --seed, same world."
+        "6,000 leads with touches and timelines, routing rules, a pipeline of deals and a "
+        "live lead profile. Same --seed, same world."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -70,4 +71,26 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Channel mix and close rates from the Olist funnel ({summary.funnel_source})."
         )
+        if summary.routing is not None:
+            r = summary.routing
+            self.stdout.write(
+                f"Routing: {r.rules} rules, {r.calendars} team calendars, {r.reasons} rejection "
+                f"reasons, a {r.checklist}-point qualification checklist."
+            )
+        if summary.deals is not None:
+            d = summary.deals
+            by_status = ", ".join(f"{k} {v:,}" for k, v in sorted(d.by_status.items()))
+            self.stdout.write(
+                f"Pipeline: {d.deals:,} deals ({by_status}), {d.events:,} deal events, "
+                f"{d.activities:,} activities ({d.overdue_steps} next steps overdue)."
+            )
+        if summary.profile is not None:
+            p = summary.profile
+            self.stdout.write(
+                f"Lead profile v{p.version} live (threshold {p.threshold}; "
+                f"{', '.join(p.attributes)}): {p.rescored:,} open leads rescored, "
+                f"{p.new_mqls:,} became MQLs and are being routed."
+            )
+        else:
+            self.stdout.write(f"No lead profile went live: {summary.profile_skipped}")
         self.stdout.write("Run `leadpact demo_logins` for the logins.")
