@@ -65,7 +65,9 @@ CATEGORIES = (
 # Where a lost deal died: mostly early.
 LOST_AT_WEIGHTS = (0.35, 0.3, 0.2, 0.15)
 # Where an open deal sits today, by how long ago it was opened (fewer late-stage deals).
-OPEN_AT_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
+# Open deals take their stage from this cycle (4:3:2:1 from the first open stage to the
+# last), so that even a small demo has deals in every stage of the board.
+OPEN_AT_CYCLE = (0, 1, 2, 3, 0, 1, 2, 0, 1, 0)
 ACTIVITIES = (
     (Activity.Kind.CALL, "Discovery call: runs 3 channels, wants lower fees", "Send the deck"),
     (Activity.Kind.MEETING, "Demo of the seller centre with the owner", "Share catalogue template"),
@@ -81,6 +83,7 @@ class DealSummary:
     events: int = 0
     activities: int = 0
     overdue_steps: int = 0
+    open_planned: int = 0
 
 
 class Revenue:
@@ -177,7 +180,8 @@ class DealHistory:
         amount = deal_amount(self.revenue.draw(rng))
         if closing is None:
             status = Deal.Status.OPEN
-            reached = rng.choices(range(OPEN_STAGES), OPEN_AT_WEIGHTS)[0]
+            reached = OPEN_AT_CYCLE[self.summary.open_planned % len(OPEN_AT_CYCLE)]
+            self.summary.open_planned += 1
             end = self.now - timedelta(hours=rng.uniform(2, 24 * 10))
             end = max(end, created + timedelta(hours=1))
         elif closing.to == LeadState.WON:

@@ -68,7 +68,9 @@ def lead_rows(queryset: QuerySet[Lead]) -> LeadRows:
     """Read ``queryset``'s leads in one query (no model instances)."""
     columns = ("pk", "score", "state", "captured_at", *FIELD_COLUMNS, "attributes")
     if not queryset.query.is_sliced:
-        queryset = queryset.order_by()
+        # By id: a fit must not depend on the order a database happens to return rows in
+        # (cross-validation folds are drawn by position).
+        queryset = queryset.order_by("pk")
     rows = list(queryset.values_list(*columns))
     n = len(FIELD_COLUMNS)
     return LeadRows(
