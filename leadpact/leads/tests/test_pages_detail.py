@@ -294,6 +294,6 @@ def test_captured_twice_shows_creation_touches_and_profile_changes(client_for):
 def test_a_qualified_lead_offers_to_open_a_deal(client_for, users):
     lead = LeadFactory(state=LeadState.SQL, owner=users["sales_rep"])
     html = client_for("sales_rep").get(reverse("leads:detail", args=[lead.pk])).content.decode()
-    assert f'{reverse("pipeline:deal_new")}?lead={lead.pk}' in html
+    assert f"{reverse('pipeline:deal_new')}?lead={lead.pk}" in html
     marketer = client_for("marketing").get(reverse("leads:detail", args=[lead.pk]))
     assert reverse("pipeline:deal_new") not in marketer.content.decode()
