@@ -29,7 +29,11 @@ class PeriodicJob:
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    """The numeric-interval entries of ``CELERY_BEAT_SCHEDULE`` (crontab entries need beat)."""
+    """The numeric-interval entries of ``CELERY_BEAT_SCHEDULE`` (crontab entries need beat).
+
+    Loads every app's ``tasks`` module first, as a Celery worker does at start: a web process
+    has not imported them all."""
+    current_app.loader.import_default_modules()
     jobs = []
     for name, entry in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).items():
         schedule = entry.get("schedule")
