@@ -238,6 +238,7 @@ EXPECTED: dict[str, Route] = {
     "routing:fallback": Route(MANAGERS),
     "routing:policies": Route(FUNNEL),
     "routing:policy_edit": Route(MANAGERS, "post", lambda w, r: {"pk": w.policy.pk}),
+    "routing:compliance": Route(FUNNEL),  # ?format=csv is the same route and the same check
     "api:routing-offers": Route(SALES),
     "api:routing-accept": Route(OWNER, "post", lead, not_yours=NOT_OWNER),
     "api:routing-reject": Route(OWNER, "post", lead, {"reason": "No budget"}, not_yours=NOT_OWNER),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
-from leadpact.accounts.models import Role, User
+from leadpact.accounts.models import Role, Team, User
 from leadpact.routing.models import (
     FallbackItem,
     Offer,
@@ -18,6 +20,7 @@ from leadpact.routing.models import (
     SlaPolicy,
     SlaPolicyChange,
 )
+from leadpact.routing.services.clocks import PolicyBook
 
 
 def rep_queue(*, rep: Any, limit: int = 200) -> list[Offer]:
@@ -91,3 +94,53 @@ def clocks_open_for(*, lead_ids: list[int]) -> dict[int, SlaClock]:
     ):
         result.setdefault(clock.lead_id, clock)
     return result
+
+
+# --- the SLA compliance report -----------------------------------------------------------------
+_REP_FIELDS = ("rep_id", "rep__username", "rep__first_name", "rep__last_name", "rep__team_id")
+
+
+@dataclass(frozen=True)
+class ComplianceRows:
+    """Everything the monthly compliance report needs, read in a fixed number of queries."""
+
+    offers: list[dict[str, Any]]
+    clocks: list[dict[str, Any]]
+    teams: dict[int, dict[str, Any]]
+    book: PolicyBook
+
+
+def compliance_rows(*, start: datetime, end: datetime) -> ComplianceRows:
+    """Offers made and offer/contact clocks started in ``[start, end)``; six queries in all.
+
+    Only closed clocks (met or breached) are read: a running clock has not yet kept or broken
+    its promise. Rows are plain dicts so ``routing/compliance.py`` stays free of the ORM.
+    """
+    offers = list(
+        Offer.objects.filter(offered_at__gte=start, offered_at__lt=end)
+        .order_by("offered_at", "id")
+        .values(
+            "id",
+            "lead_id",
+            "team_id",
+            "status",
+            "offered_at",
+            "answered_at",
+            "reason__label",
+            "lead__source_campaign_id",
+            "lead__source_campaign__name",
+            *_REP_FIELDS,
+        )
+    )
+    clocks = list(
+        SlaClock.objects.filter(
+            started_at__gte=start,
+            started_at__lt=end,
+            policy__kind__in=[SlaPolicy.Kind.OFFER_RESPONSE, SlaPolicy.Kind.FIRST_CONTACT],
+            status__in=[SlaClock.Status.MET, SlaClock.Status.BREACHED],
+        )
+        .order_by("started_at", "id")
+        .values("id", "team_id", "status", "started_at", "met_at", "policy__kind", *_REP_FIELDS)
+    )
+    teams = {t["pk"]: t for t in Team.objects.values("pk", "name", "kind")}
+    return ComplianceRows(offers=offers, clocks=clocks, teams=teams, book=PolicyBook())

@@ -16,4 +16,5 @@ urlpatterns = [
     path("fallback/", views.fallback, name="fallback"),
     path("sla/", views.policies, name="policies"),
     path("sla/<int:pk>/", views.policy_edit, name="policy_edit"),
+    path("compliance/", views.compliance, name="compliance"),
 ]

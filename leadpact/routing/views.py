@@ -6,6 +6,7 @@ becomes a message on the page, never a 500.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -23,8 +24,10 @@ from django.views.decorators.http import require_POST
 
 from leadpact.accounts.models import Team, User
 from leadpact.common.errors import ApplicationError
+from leadpact.common.spreadsheet import neutralise
 from leadpact.leads.models import Lead
 from leadpact.leads.services.lifecycle import lead_accept, lead_reject
+from leadpact.routing import compliance as compliance_report
 from leadpact.routing import selectors
 from leadpact.routing.models import RoutingRule, SlaPolicy
 from leadpact.routing.roles import can_have_queue, can_manage_routing, can_view_sla
@@ -326,3 +329,41 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("routing:policies")
+
+
+# --- SLA compliance report ---------------------------------------------------------------------
+@sla_viewers
+def compliance(request: HttpRequest) -> HttpResponse:
+    """The month's SLA compliance per rep and team, marketing's delivery; ``?format=csv``."""
+    raw_month = request.GET.get("month", "")
+    wants_csv = request.GET.get("format", "") == "csv"
+    try:
+        if request.GET.get("format", "") not in ("", "html", "csv"):
+            raise ApplicationError("Format must be csv, or left out for the page.")
+        month = compliance_report.month_from_param(raw_month, today=timezone.localdate())
+    except ApplicationError as exc:
+        if wants_csv:
+            return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+        return render(
+            request,
+            "routing/compliance.html",
+            {"error": exc.message, "month_value": raw_month[:20]},
+            status=400,
+        )
+    start, end = compliance_report.month_bounds(month, timezone.get_current_timezone())
+    report = compliance_report.compliance_report(
+        selectors.compliance_rows(start=start, end=end), month
+    )
+    if wants_csv:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="sla-compliance-{month:%Y-%m}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(compliance_report.csv_header(report))
+        for row in compliance_report.csv_rows(report):
+            writer.writerow([neutralise(cell) for cell in row])
+        return response
+    return render(
+        request,
+        "routing/compliance.html",
+        {"report": report, "month_value": f"{month:%Y-%m}", "chart": report.chart},
+    )
