@@ -10,6 +10,7 @@ event records exactly what moved so ``lead_unmerge`` can put it back.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -293,21 +294,14 @@ def lead_merge(*, primary: Lead, duplicate: Lead, actor: Any) -> Lead:
     summary = f"Merged in {duplicate.display_name} (#{duplicate.pk}): {len(touch_ids)} touch(es)"
     if recorded:
         summary += f"; filled {_field_list(recorded)}"
-    timeline_event(
-        lead=primary,
-        kind=TimelineEvent.Kind.MERGE,
-        summary=summary,
+    _record_on_both(
+        TimelineEvent.Kind.MERGE,
+        primary,
+        duplicate,
+        summaries=(summary, f"Merged into {primary.display_name} (#{primary.pk})"),
+        data=data,
         actor=actor,
-        data={"role": "primary", **data},
-        occurred_at=now,
-    )
-    timeline_event(
-        lead=duplicate,
-        kind=TimelineEvent.Kind.MERGE,
-        summary=f"Merged into {primary.display_name} (#{primary.pk})",
-        actor=actor,
-        data={"role": "duplicate", **data},
-        occurred_at=now,
+        now=now,
     )
 
     decided = {"status": Status.MERGED, "decided_by": _user(actor), "decided_at": now}
@@ -382,21 +376,17 @@ def lead_unmerge(*, duplicate: Lead, actor: Any) -> Lead:
     summary = f"{len(touch_ids)} touch(es) back"
     if restored:
         summary += f"; restored {_field_list(restored)}"
-    timeline_event(
-        lead=primary,
-        kind=TimelineEvent.Kind.UNMERGE,
-        summary=f"Merge of {duplicate.display_name} (#{duplicate.pk}) undone: {summary}",
+    _record_on_both(
+        TimelineEvent.Kind.UNMERGE,
+        primary,
+        duplicate,
+        summaries=(
+            f"Merge of {duplicate.display_name} (#{duplicate.pk}) undone: {summary}",
+            f"No longer merged into {primary.display_name} (#{primary.pk}): {summary}",
+        ),
+        data=event,
         actor=actor,
-        data={"role": "primary", **event},
-        occurred_at=now,
-    )
-    timeline_event(
-        lead=duplicate,
-        kind=TimelineEvent.Kind.UNMERGE,
-        summary=f"No longer merged into {primary.display_name} (#{primary.pk}): {summary}",
-        actor=actor,
-        data={"role": "duplicate", **event},
-        occurred_at=now,
+        now=now,
     )
     candidate = _pair_candidate(primary.pk, duplicate.pk)
     if candidate is not None and candidate.status == Status.MERGED:
@@ -474,3 +464,28 @@ def duplicate_dismiss(*, candidate: DuplicateCandidate, actor: Any) -> Duplicate
     )
     locked.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     return locked
+
+
+def _record_on_both(
+    kind: str,
+    primary: Lead,
+    duplicate: Lead,
+    *,
+    summaries: tuple[str, str],
+    data: dict[str, Any],
+    actor: Any,
+    now: datetime,
+) -> None:
+    """A merge or its undoing, on the timeline of both leads, each told its role."""
+    for lead, role, summary in (
+        (primary, "primary", summaries[0]),
+        (duplicate, "duplicate", summaries[1]),
+    ):
+        timeline_event(
+            lead=lead,
+            kind=kind,
+            summary=summary,
+            actor=actor,
+            data={"role": role, **data},
+            occurred_at=now,
+        )
