@@ -6,7 +6,6 @@ Everyone signed in may read leads (the common lead view); what they may change i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -31,36 +30,10 @@ from leadpact.leads.selectors import (
     lead_page,
     lead_timeline,
 )
-from leadpact.leads.services import lifecycle
 from leadpact.leads.services.capture import lead_capture
 from leadpact.leads.services.notes import NOTE_MAX, lead_note_add
 from leadpact.leads.services.profile import EDITABLE_FIELDS, lead_update
-
-# --- transitions: one table from API actions to the lifecycle services ----------------------
-
-
-@dataclass(frozen=True)
-class Transition:
-    service: Any
-    params: tuple[str, ...] = ()  # API parameters it takes (besides action)
-    rep_keyword: str = ""  # the service's keyword for the "rep" parameter
-
-
-TRANSITIONS: dict[str, Transition] = {
-    "mark_mql": Transition(lifecycle.lead_mark_mql, ("reason",)),
-    "offer": Transition(lifecycle.lead_offer, ("rep", "reason"), rep_keyword="rep"),
-    "accept": Transition(lifecycle.lead_accept),
-    "reject": Transition(lifecycle.lead_reject, ("reason", "note")),
-    "qualify": Transition(lifecycle.lead_qualify, ("note",)),
-    "convert": Transition(lifecycle.lead_convert, ("note",)),
-    "win": Transition(lifecycle.lead_close_won, ("note",)),
-    "lose": Transition(lifecycle.lead_close_lost, ("reason", "note")),
-    "recycle": Transition(lifecycle.lead_recycle, ("reason", "note")),
-    "disqualify": Transition(lifecycle.lead_disqualify, ("reason", "note")),
-    "assign": Transition(lifecycle.lead_assign, ("rep",), rep_keyword="owner"),
-}
-_NEEDS_REASON = {"reject", "lose", "recycle", "disqualify"}
-
+from leadpact.leads.services.transitions import TRANSITIONS, lead_transition
 
 # --- serializers ---------------------------------------------------------------------------
 
@@ -215,9 +188,10 @@ class TransitionIn(StrictSerializer):
     rep = serializers.IntegerField(required=False, allow_null=True, help_text="A user id")
 
 
-def _transition_kwargs(action: str, data: dict[str, Any]) -> dict[str, Any]:
+def _transition_inputs(action: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The inputs of ``action`` from the request: refuses parameters it does not take."""
     spec = TRANSITIONS[action]
-    extra = sorted(name for name in data if name != "action" and name not in spec.params)
+    extra = sorted(name for name in data if name != "action" and name not in spec.inputs)
     if extra:
         raise ApplicationError(
             f"“{action}” does not take {', '.join(extra)}.",
@@ -228,15 +202,10 @@ def _transition_kwargs(action: str, data: dict[str, Any]) -> dict[str, Any]:
             "Say whom to assign the lead to (rep), or send rep: null to unassign it.",
             extra={"fields": {"rep": "is required"}},
         )
-    kwargs: dict[str, Any] = {}
-    for name in spec.params:
-        if name == "rep":
-            kwargs[spec.rep_keyword] = _rep(data.get("rep"), required=action == "offer")
-        elif name in data:
-            kwargs[name] = data[name]
-        elif name == "reason" and action in _NEEDS_REASON:
-            kwargs[name] = ""  # the service says why a reason is needed
-    return kwargs
+    inputs = {name: data[name] for name in ("reason", "note") if name in data}
+    if "rep" in spec.inputs:
+        inputs["rep"] = _rep(data.get("rep"), required=action == "offer")
+    return inputs
 
 
 def _rep(rep_id: int | None, *, required: bool) -> User | None:
@@ -423,6 +392,7 @@ class LeadTransitionApi(APIView):
         lead = _lead(pk)
         data = _validated(TransitionIn, request.data)
         action = data["action"]
-        kwargs = _transition_kwargs(action, data)
-        TRANSITIONS[action].service(lead=lead, actor=request.user, **kwargs)
+        lead_transition(
+            lead=lead, actor=request.user, action=action, **_transition_inputs(action, data)
+        )
         return Response({"action": action, "lead": LeadOut(_lead(pk)).data})

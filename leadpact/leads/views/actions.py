@@ -1,13 +1,13 @@
 """What someone can do from the lead page: the lifecycle buttons.
 
-Each button calls the one lifecycle service of its transition (leads/services/lifecycle.py);
+Each button runs its transition through ``lead_transition`` (leads/services/transitions.py), the
+same entry the API uses;
 who may press it comes from ``policies.can_act`` and which transitions the state allows from
 ``lifecycle.ALLOWED``, so the page never offers what the service would refuse for those reasons.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from leadpact.leads.models import Lead, LeadState
 from leadpact.leads.policies import LeadAction, can_act
 from leadpact.leads.selectors import lead_get
 from leadpact.leads.services import lifecycle
+from leadpact.leads.services.transitions import lead_transition
 
 S = LeadState
 REASON_MAX = 200
@@ -34,7 +35,7 @@ class ActionSpec:
     label: str
     policy: LeadAction
     to: str | None  # the state it leads to; None when the state does not change
-    run: Callable[[Lead, User, dict[str, Any]], Any]
+    transition: str  # its name in leads/services/transitions.py
     done: str  # the message after success
     reason: bool = False  # asks for a (required) reason
     needs_rep: bool = False  # asks for a salesperson
@@ -50,7 +51,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Mark MQL",
             LeadAction.MARK_MQL,
             S.MQL,
-            lambda lead, actor, f: lifecycle.lead_mark_mql(lead=lead, actor=actor),
+            "mark_mql",
             "Marked as a marketing qualified lead.",
             from_states=(S.NEW, S.RECYCLED),
             style="primary",
@@ -60,7 +61,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Offer to rep",
             LeadAction.ASSIGN,
             S.OFFERED,
-            lambda lead, actor, f: lifecycle.lead_offer(lead=lead, rep=f["rep"], actor=actor),
+            "offer",
             "Offered; the rep now accepts or rejects it.",
             needs_rep=True,
             style="primary",
@@ -70,7 +71,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Accept",
             LeadAction.ACCEPT,
             S.ACCEPTED,
-            lambda lead, actor, f: lifecycle.lead_accept(lead=lead, actor=actor),
+            "accept",
             "Accepted: the lead is in your funnel.",
             from_states=(S.OFFERED,),
             style="primary",
@@ -80,9 +81,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Reject",
             LeadAction.REJECT,
             S.RECYCLED,
-            lambda lead, actor, f: lifecycle.lead_reject(
-                lead=lead, actor=actor, reason=f["reason"]
-            ),
+            "reject",
             "Rejected; the lead went back to marketing with your reason.",
             reason=True,
             from_states=(S.OFFERED,),
@@ -93,7 +92,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Qualify (SQL)",
             LeadAction.WORK,
             S.SQL,
-            lambda lead, actor, f: lifecycle.lead_qualify(lead=lead, actor=actor),
+            "qualify",
             "Qualified: sales qualified lead.",
             style="primary",
         ),
@@ -102,7 +101,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Convert to opportunity",
             LeadAction.WORK,
             S.OPPORTUNITY,
-            lambda lead, actor, f: lifecycle.lead_convert(lead=lead, actor=actor),
+            "convert",
             "Converted to an opportunity.",
             style="primary",
         ),
@@ -111,7 +110,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Won",
             LeadAction.WORK,
             S.WON,
-            lambda lead, actor, f: lifecycle.lead_close_won(lead=lead, actor=actor),
+            "win",
             "Closed as won.",
             style="primary",
         ),
@@ -120,9 +119,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Lost",
             LeadAction.WORK,
             S.LOST,
-            lambda lead, actor, f: lifecycle.lead_close_lost(
-                lead=lead, actor=actor, reason=f["reason"]
-            ),
+            "lose",
             "Closed as lost.",
             reason=True,
             style="danger",
@@ -132,7 +129,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Assign to",
             LeadAction.ASSIGN,
             None,
-            lambda lead, actor, f: lifecycle.lead_assign(lead=lead, owner=f["rep"], actor=actor),
+            "assign",
             "Owner changed.",
             needs_rep=True,
             from_states=(S.ACCEPTED, S.SQL, S.OPPORTUNITY),
@@ -142,9 +139,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Recycle to marketing",
             LeadAction.RECYCLE,
             S.RECYCLED,
-            lambda lead, actor, f: lifecycle.lead_recycle(
-                lead=lead, actor=actor, reason=f["reason"]
-            ),
+            "recycle",
             "Recycled to marketing.",
             reason=True,
         ),
@@ -153,9 +148,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "Disqualify",
             LeadAction.DISQUALIFY,
             S.DISQUALIFIED,
-            lambda lead, actor, f: lifecycle.lead_disqualify(
-                lead=lead, actor=actor, reason=f["reason"]
-            ),
+            "disqualify",
             "Disqualified.",
             reason=True,
             style="danger",
@@ -215,7 +208,12 @@ def lead_act(request: HttpRequest, lead_id: int, action: str) -> HttpResponse:
         messages.error(request, "This lead was merged into another; act on that one instead.")
         return redirect("leads:detail", lead_id=lead.pk)
     try:
-        spec.run(lead, request.user, _form_values(spec, request.POST))
+        lead_transition(
+            lead=lead,
+            actor=request.user,
+            action=spec.transition,
+            **_form_values(spec, request.POST),
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
