@@ -231,9 +231,13 @@ def test_broad_and_narrow_search_plans_page_the_same(monkeypatch, sort):
     now = timezone.now()
     for i in range(9):
         LeadFactory(
-            first_name=f"An{i}", last_name="Ames", captured_at=now - timedelta(hours=i), score=i % 3
+            first_name=f"An{i}",
+            last_name="Ames",
+            company_name="Zeta Corp",  # not a random company that could start with "an"
+            captured_at=now - timedelta(hours=i),
+            score=i % 3,
         )
-    LeadFactory(first_name="Bob", last_name="Other")
+    LeadFactory(first_name="Bob", last_name="Other", company_name="Zeta Corp")
 
     def walk(cap: int) -> list[int]:
         monkeypatch.setattr(selectors, "COUNT_CAP", cap)
