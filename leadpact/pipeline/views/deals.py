@@ -1,11 +1,9 @@
-"""Pages of the pipeline: the board, a deal with its timeline and one-click activity logging,
-new deals, the forecast and the pipeline review. Thin: parse, call one service or selector,
-redirect with a message; a bad value is a message on the page, never a 500."""
+"""The board, a deal with its timeline and one-click activity logging, new deals. Thin: parse,
+call one service or selector, redirect with a message; a bad value is a message on the page,
+never a 500."""
 
 from __future__ import annotations
 
-import json
-from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -17,46 +15,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from leadpact.accounts.models import User
 from leadpact.common.errors import ApplicationError
 from leadpact.leads.models import Lead
 from leadpact.pipeline import forms, selectors
-from leadpact.pipeline.models import Activity, Deal, ForecastCategory, LostReason, Pipeline, Stage
+from leadpact.pipeline.models import Activity, ForecastCategory, LostReason, Pipeline, Stage
 from leadpact.pipeline.policies import (
     can_create_deal,
     can_edit_deal,
-    can_use_pipeline,
-    can_view_deal,
-    can_view_forecast,
 )
 from leadpact.pipeline.services.activities import activity_log
 from leadpact.pipeline.services.deals import DealInput, deal_create, deal_move, deal_update
-from leadpact.pipeline.services.forecast import forecast_period, stage_rates, win_model_fit
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not can_use_pipeline(user):
-        raise PermissionDenied("Sign in with a leadpact role to see the pipeline.")
-    return user  # type: ignore[return-value]
-
-
-def _deal_for(request: HttpRequest, deal_id: int, *, edit: bool) -> Deal:
-    try:
-        deal = selectors.deal_get(deal_id=deal_id)
-    except Deal.DoesNotExist:
-        from django.http import Http404
-
-        raise Http404("No such deal.") from None
-    allowed = can_edit_deal(request.user, deal) if edit else can_view_deal(request.user, deal)
-    if not allowed:
-        raise PermissionDenied("This deal belongs to someone else's team.")
-    return deal
+from leadpact.pipeline.views.access import deal_for, pipeline_user
 
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = pipeline_user(request)
     pipelines = list(Pipeline.objects.all())
     chosen = request.GET.get("pipeline", "")
     pipeline = next((p for p in pipelines if str(p.pk) == chosen), None) or (
@@ -83,8 +57,8 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
-    _user(request)
-    deal = _deal_for(request, deal_id, edit=False)
+    pipeline_user(request)
+    deal = deal_for(request, deal_id, edit=False)
     return render(
         request,
         "pipeline/deal.html",
@@ -104,7 +78,7 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @login_required
 def deal_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = pipeline_user(request)
     if not can_create_deal(user):
         raise PermissionDenied("Only salespeople and admins create deals.")
     lead = None
@@ -145,7 +119,7 @@ def deal_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
-    deal = _deal_for(request, deal_id, edit=True)
+    deal = deal_for(request, deal_id, edit=True)
     post = request.POST
     try:
         changes: dict[str, Any] = {}
@@ -169,7 +143,7 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def deal_move_view(request: HttpRequest, deal_id: int) -> HttpResponse:
-    deal = _deal_for(request, deal_id, edit=True)
+    deal = deal_for(request, deal_id, edit=True)
     post = request.POST
     back = post.get("next") == "board"
     try:
@@ -195,7 +169,7 @@ def deal_move_view(request: HttpRequest, deal_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def activity_new(request: HttpRequest, deal_id: int) -> HttpResponse:
-    deal = _deal_for(request, deal_id, edit=True)
+    deal = deal_for(request, deal_id, edit=True)
     post = request.POST
     try:
         activity_log(
@@ -211,70 +185,3 @@ def activity_new(request: HttpRequest, deal_id: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("pipeline:deal", deal.pk)
-
-
-def _month(today: date) -> tuple[date, date]:
-    start = today.replace(day=1)
-    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return start, end
-
-
-@login_required
-def forecast(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if not can_view_forecast(user):
-        raise PermissionDenied("You may not see the forecast.")
-    start, end = _month(timezone.localdate())
-    result, error = None, ""
-    try:
-        start = forms.parse_date(request.GET.get("start"), "Start", required=False) or start
-        end = forms.parse_date(request.GET.get("end"), "End", required=False) or end
-        quota = forms.parse_decimal(request.GET.get("quota"), "Quota")
-        currency = (request.GET.get("currency") or "").strip().upper() or None
-        result = forecast_period(user=user, start=start, end=end, quota=quota, currency=currency)
-    except ApplicationError as exc:
-        error = exc.message
-    pipeline = selectors.pipeline_default()
-    chart = None
-    if result is not None:
-        chart = json.dumps(
-            {
-                "labels": ["Closed won", "Weighted", "P10", "P50", "P90"],
-                "values": [
-                    float(result.closed_won),
-                    result.weighted,
-                    result.p10,
-                    result.p50,
-                    result.p90,
-                ],
-                "quota": float(result.quota) if result.quota is not None else None,
-            }
-        )
-    return render(
-        request,
-        "pipeline/forecast.html",
-        {
-            "result": result,
-            "error": error,
-            "start": start,
-            "end": end,
-            "chart": chart,
-            "rates": stage_rates(pipeline=pipeline) if pipeline else [],
-            "model": win_model_fit(pipeline=pipeline) if pipeline else None,
-            "query": request.GET,
-        },
-        status=400 if error else 200,
-    )
-
-
-@login_required
-def review(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    try:
-        days = forms.parse_int(request.GET.get("days") or "14", "Days") or 14
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        days = 14
-    today = timezone.localdate()
-    rows = list(selectors.review_rows(user=user, stale_days=days, today=today)[:200])
-    return render(request, "pipeline/review.html", {"rows": rows, "days": days, "today": today})
