@@ -2,7 +2,9 @@
 
 Marketing fits a draft from the company's own closed leads (won against lost and rejected),
 proposes it, another marketer and the sales manager approve it, and it goes live: every open
-lead is rescored by it and the ones above its threshold become MQLs. Only the scoring app's
+lead is rescored by it (the rescore run is done here, at once, so the demo is ready when the
+build ends; the background job it also starts then finds nothing left) and the ones above its
+threshold become MQLs. Only the scoring app's
 services are called, so the profile page shows a real points table, validation report and
 audit trail.
 """
@@ -20,6 +22,7 @@ from leadpact.scoring.services.profiles import (
     profile_propose,
     profile_update_draft,
 )
+from leadpact.scoring.services.rescoring import rescore_run_execute
 
 #: A city names a handful of sellers each: too fine-grained to be a rule the teams agree on.
 EXCLUDED = ["city"]
@@ -39,7 +42,10 @@ class ProfileSummary:
 
 def demo_profile(*, author: User, reviewer: User, manager: User) -> ProfileSummary:
     """Fit, propose, approve (marketing + sales manager) and put live the demo's profile."""
-    draft = profile_fit_from_history(actor=author, exclude=EXCLUDED)
+    # The demo's touches are drawn independently of whether a lead is won, so learning would
+    # give every touch kind 0 points (the report shows that evidence). The demo keeps the
+    # default engagement points, so engagement visibly moves scores and the routing it feeds.
+    draft = profile_fit_from_history(actor=author, exclude=EXCLUDED, learn_engagement=False)
     curve = draft.report.get("capture_curve") or []
     top = [point["score"] for point in curve if point["share_of_leads"] <= TOP_SHARE]
     if top:
@@ -47,13 +53,14 @@ def demo_profile(*, author: User, reviewer: User, manager: User) -> ProfileSumma
     profile_propose(profile=draft, actor=author)
     profile_approve(profile=draft, actor=reviewer)
     approved = profile_approve(profile=draft, actor=manager)
-    live, result = profile_go_live(profile=approved, actor=manager)
+    live, run = profile_go_live(profile=approved, actor=manager)  # now: never scheduled
+    _, result = rescore_run_execute(run_id=run.pk) if run is not None else (None, None)
     return ProfileSummary(
         version=live.version,
         attributes=[a["attribute"] for a in live.scorecard.get("attributes", [])],
         threshold=live.threshold,
-        rescored=result.scored,
-        new_mqls=len(result.became_mql),
+        rescored=result.scored if result is not None else 0,
+        new_mqls=len(result.became_mql) if result is not None else 0,
     )
 
 

@@ -3,7 +3,10 @@
 A version holds the fit scorecard (attributes, bins, points, as the engine's JSON), the
 engagement rules and the MQL threshold. It moves draft → proposed → approved (one marketing and
 one sales-manager approval, neither by its author) → live → retired. At most one version is
-live (a partial unique constraint). ``ProfileEvent`` is the audit trail: who did what, when.
+live (a partial unique constraint). An approved version may be *scheduled*: it waits until its
+``effective_from`` and a periodic job puts it live. ``ProfileEvent`` is the audit trail: who did
+what, when. ``RescoreRun`` is the chunked rescoring of every open lead that going live (or the
+periodic decay) starts: a cursor over lead ids, advanced one committed chunk at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class ProfileStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PROPOSED = "proposed", "Proposed"
     APPROVED = "approved", "Approved"
+    SCHEDULED = "scheduled", "Scheduled"
     LIVE = "live", "Live"
     RETIRED = "retired", "Retired"
 
@@ -69,8 +73,11 @@ class ProfileEvent(models.Model):
         EDITED = "edited", "Edited"
         PROPOSED = "proposed", "Proposed"
         APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
         WITHDRAWN = "withdrawn", "Sent back to draft"
+        SCHEDULED = "scheduled", "Scheduled to go live"
         WENT_LIVE = "went_live", "Went live"
+        RESCORED = "rescored", "Open leads rescored"
         RETIRED = "retired", "Retired"
 
     profile = models.ForeignKey(LeadProfile, on_delete=models.CASCADE, related_name="events")
@@ -88,3 +95,40 @@ class ProfileEvent(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.profile_id} {self.action} by {self.actor}"
+
+
+class RescoreRun(TimestampedModel):
+    """Rescoring every open lead with one profile, in chunks of leads ordered by id.
+
+    ``after_id`` is the cursor: every open lead with a smaller or equal id is done. Each chunk
+    is scored, written and the cursor advanced in one transaction, so a run that stops (a
+    worker lost) resumes where it was, and two workers never score the same chunk twice. At
+    most one run is running; a newer profile going live supersedes it.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        SUPERSEDED = "superseded", "Superseded"
+
+    profile = models.ForeignKey(LeadProfile, on_delete=models.CASCADE, related_name="rescores")
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    as_of = models.DateTimeField(help_text="The moment engagement decays to, for every chunk.")
+    after_id = models.BigIntegerField(default=0)
+    chunks = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    became_mql = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="running"), name="one_running_rescore"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rescore with v{self.profile_id} ({self.status}, after lead {self.after_id})"

@@ -7,11 +7,23 @@ from typing import Any
 from django.db.models import QuerySet
 
 from leadpact.leads.models import Lead, TimelineEvent
-from leadpact.scoring.models import LeadProfile, ProfileEvent, ProfileStatus
+from leadpact.scoring.models import LeadProfile, ProfileEvent, ProfileStatus, RescoreRun
 
 
 def profile_live() -> LeadProfile | None:
     return LeadProfile.objects.filter(status=ProfileStatus.LIVE).first()
+
+
+def profile_scheduled() -> list[LeadProfile]:
+    """Versions waiting for their effective date, soonest first."""
+    return list(
+        LeadProfile.objects.filter(status=ProfileStatus.SCHEDULED).order_by("effective_from")
+    )
+
+
+def rescore_run_latest() -> RescoreRun | None:
+    """The latest rescoring of the open leads (its progress while it runs)."""
+    return RescoreRun.objects.select_related("profile").order_by("-id").first()
 
 
 def profile_list() -> QuerySet[LeadProfile]:
@@ -46,6 +58,17 @@ def _points_table(spec: dict[str, Any]) -> dict[tuple[str, str], int]:
     }
 
 
+def rules_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Engagement rules that differ, per touch kind (``old``/``new`` None: added/removed)."""
+    before = {r["kind"]: r for r in old}
+    after = {r["kind"]: r for r in new}
+    return [
+        {"kind": kind, "old": before.get(kind), "new": after.get(kind)}
+        for kind in dict.fromkeys([*before, *after])
+        if before.get(kind) != after.get(kind)
+    ]
+
+
 def profile_diff(old: LeadProfile, new: LeadProfile) -> dict[str, Any]:
     """What changed from ``old`` to ``new``: points per (attribute, bin), attributes added or
     removed, base points, threshold and engagement rules."""
@@ -57,13 +80,7 @@ def profile_diff(old: LeadProfile, new: LeadProfile) -> dict[str, Any]:
         for attr, label in dict.fromkeys([*a, *b])
         if a.get((attr, label)) != b.get((attr, label))
     ]
-    old_rules = {r["kind"]: r for r in old.engagement_rules}
-    new_rules = {r["kind"]: r for r in new.engagement_rules}
-    rules = [
-        {"kind": kind, "old": old_rules.get(kind), "new": new_rules.get(kind)}
-        for kind in dict.fromkeys([*old_rules, *new_rules])
-        if old_rules.get(kind) != new_rules.get(kind)
-    ]
+    rules = rules_changes(old.engagement_rules, new.engagement_rules)
     return {
         "old": old.version,
         "new": new.version,

@@ -1,6 +1,7 @@
-"""Background scoring jobs: the periodic rescore (engagement decays with time) and rescoring
-given leads. Same code under Celery beat and in-process; safe to run twice (a rescore that
-finds nothing changed writes nothing)."""
+"""Background scoring jobs: rescore runs (going live, the hourly decay), scheduled versions
+going live, and rescoring given leads. Same code under Celery beat and in-process; each is
+safe to run twice (a run's chunks are claimed one at a time; a scheduled version is claimed
+from ``scheduled`` once; a rescore that finds nothing changed writes nothing)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,46 @@ from typing import Any
 
 from celery import shared_task
 
-from leadpact.scoring.selectors import profile_live
-from leadpact.scoring.services.rescoring import lead_score_refresh, leads_rescore_all
+from leadpact.common.jobs import enqueue
+from leadpact.scoring.services.profiles import profiles_go_live_due
+from leadpact.scoring.services.rescoring import (
+    lead_score_refresh,
+    rescore_run_execute,
+    rescore_run_periodic,
+    rescore_runs_stale,
+)
+
+
+@shared_task(name="leadpact.scoring.rescore_run")
+def rescore_run_task(run_id: int) -> dict[str, Any]:
+    """Rescore every open lead, chunk by chunk, until the run is done or superseded."""
+    run, result = rescore_run_execute(run_id=run_id)
+    return {
+        "run": run.pk,
+        "status": run.status,
+        "scored": result.scored,
+        "changed": result.changed,
+        "mql": len(result.became_mql),
+    }
 
 
 @shared_task(name="leadpact.scoring.rescore")
 def rescore_open_leads_task() -> dict[str, Any]:
-    """Every hour: decay engagement and rescore every open lead with the live profile."""
-    profile = profile_live()
-    if profile is None:
-        return {"scored": 0, "changed": 0, "mql": 0}
-    result = leads_rescore_all(profile=profile, reason="periodic rescore")
-    return {"scored": result.scored, "changed": result.changed, "mql": len(result.became_mql)}
+    """Every hour: decay engagement and rescore every open lead with the live profile (or let
+    a run still going finish)."""
+    run = rescore_run_periodic()
+    return {"run": run.pk if run is not None else None}
+
+
+@shared_task(name="leadpact.scoring.go_live_due")
+def profiles_go_live_due_task() -> dict[str, Any]:
+    """Every minute: put scheduled versions live when their time comes, and resume rescore
+    runs whose worker was lost."""
+    went = profiles_go_live_due()
+    stale = rescore_runs_stale()
+    for run_id in stale:
+        enqueue(rescore_run_task, run_id)
+    return {"went_live": went, "resumed": stale}
 
 
 @shared_task(name="leadpact.scoring.refresh")

@@ -4,6 +4,7 @@ a refused action becomes a message on the page, never a 500."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -11,8 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from leadpact.campaigns.models import TouchKind
 from leadpact.common.errors import ApplicationError
 from leadpact.scoring.analysis import CapacityInput, drift_analysis, threshold_analysis, what_if
 from leadpact.scoring.models import LeadProfile, ProfileStatus
@@ -30,6 +33,8 @@ from leadpact.scoring.selectors import (
     profile_get,
     profile_list,
     profile_live,
+    profile_scheduled,
+    rescore_run_latest,
 )
 from leadpact.scoring.services.fitting import (
     fit_options,
@@ -38,10 +43,12 @@ from leadpact.scoring.services.fitting import (
 )
 from leadpact.scoring.services.profiles import (
     apply_edits,
+    clean_engagement_rules,
     profile_approve,
     profile_copy_to_draft,
     profile_go_live,
     profile_propose,
+    profile_reject,
     profile_update_draft,
     profile_withdraw,
 )
@@ -75,6 +82,8 @@ def _profile_context(request: HttpRequest, profile: LeadProfile) -> dict[str, An
     approved_roles = {a.actor_role for a in approvals}
     return {
         "profile": profile,
+        "rules_rows": profile.engagement_rules,
+        "touch_kinds": TouchKind.choices,
         "charts": _charts(profile),
         "validation": profile.report.get("validation"),
         "approvals": approvals,
@@ -85,9 +94,12 @@ def _profile_context(request: HttpRequest, profile: LeadProfile) -> dict[str, An
         and profile.status == S.PROPOSED
         and profile.author_id != user.pk
         and user.role not in approved_roles,
+        "can_reject": can_approve_profile(user)
+        and profile.status == S.PROPOSED
+        and profile.author_id != user.pk,
         "can_withdraw": (can_edit_profile(user) or can_approve_profile(user))
-        and profile.status in (S.PROPOSED, S.APPROVED),
-        "can_go_live": can_put_live(user) and profile.status == S.APPROVED,
+        and profile.status in (S.PROPOSED, S.APPROVED, S.SCHEDULED),
+        "can_go_live": can_put_live(user) and profile.status in (S.APPROVED, S.SCHEDULED),
         "can_copy": can_edit_profile(user),
     }
 
@@ -96,7 +108,12 @@ def _profile_context(request: HttpRequest, profile: LeadProfile) -> dict[str, An
 def live(request: HttpRequest) -> HttpResponse:
     _viewer(request)
     profile = profile_live()
-    context: dict[str, Any] = {"profile": profile, "can_fit": can_edit_profile(request.user)}
+    context: dict[str, Any] = {
+        "profile": profile,
+        "can_fit": can_edit_profile(request.user),
+        "scheduled": profile_scheduled(),
+        "rescore": rescore_run_latest(),
+    }
     if profile is None:
         return render(request, "scoring/live.html", context)
     context.update(_profile_context(request, profile))
@@ -154,10 +171,40 @@ def _edited_points(post: Any) -> dict[tuple[str, int], str]:
     return points
 
 
+RULE_FIELDS = ("points", "half_life_days", "cap", "period_days")
+
+
+def _edited_rules(post: Any) -> list[dict[str, Any]] | None:
+    """Rows ``r-<n>-<field>`` (``r-<n>-remove`` drops one; ``r-new-*`` adds a kind) as the
+    raw rules table, in row order; ``None`` when the form has no rules fields."""
+    rows: dict[str, dict[str, Any]] = {}
+    for key, value in post.items():
+        if key.startswith("r-"):
+            _, row, name = [*key.split("-", 2), "", ""][:3]
+            rows.setdefault(row, {})[name] = value
+    if not rows:
+        return None
+    new = rows.pop("new", {})
+    numbered = []
+    for row, values in rows.items():
+        if not row.isdigit():
+            raise ApplicationError(f"Bad engagement rule row {row!r}.")
+        numbered.append((int(row), values))
+    items = [
+        {"kind": values.get("kind", ""), **{f: values.get(f, "") for f in RULE_FIELDS}}
+        for _, values in sorted(numbered)
+        if not values.get("remove")
+    ]
+    if str(new.get("kind", "")).strip():
+        items.append({"kind": new["kind"], **{f: new.get(f, "") for f in RULE_FIELDS}})
+    return items
+
+
 @login_required
 @require_POST
 def version_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
-    """Save a draft's points and threshold, or only show what they would do (what-if)."""
+    """Save a draft's points, threshold and engagement rules, or only show what they would do
+    (what-if)."""
     _viewer(request)
     profile = _load(profile_id)
     context = _profile_context(request, profile)
@@ -166,10 +213,15 @@ def version_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
             raise PermissionDenied
         points = _edited_points(request.POST)
         threshold = request.POST.get("threshold", "")
+        rules = _edited_rules(request.POST)
+        if rules is not None:
+            context["rules_rows"] = rules  # shown as typed if something is refused
         if request.POST.get("do") == "whatif":
             card, changes = apply_edits(profile.scorecard, points)
             candidate = ProfileScorer.from_parts(
-                card, profile.engagement_rules, int(threshold or profile.threshold)
+                card,
+                profile.engagement_rules if rules is None else clean_engagement_rules(rules),
+                int(threshold or profile.threshold),
             )
             live_profile = profile_live()
             reference = ProfileScorer.for_profile(live_profile) if live_profile else None
@@ -179,7 +231,11 @@ def version_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
             context["edited_threshold"] = threshold
             return render(request, "scoring/version.html", context)
         profile_update_draft(
-            profile=profile, actor=request.user, points=points, threshold=threshold
+            profile=profile,
+            actor=request.user,
+            points=points,
+            threshold=threshold,
+            engagement_rules=rules,
         )
         messages.success(request, f"Version {profile.version} saved.")
     except ApplicationError as exc:
@@ -191,15 +247,47 @@ def version_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
     return redirect("scoring:version", profile_id=profile.pk)
 
 
+def parse_effective_from(raw: Any) -> datetime | None:
+    """A ``datetime-local`` value (or ISO 8601) in the current time zone; empty: ``None``."""
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApplicationError(
+            f"The effective date {text!r} is not a date and time (YYYY-MM-DD HH:MM)."
+        ) from None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_current_timezone())
+    return value
+
+
+def _go_live(request: HttpRequest, profile: LeadProfile) -> tuple[LeadProfile, str]:
+    live_profile, run = profile_go_live(
+        profile=profile,
+        actor=request.user,
+        effective_from=parse_effective_from(request.POST.get("effective_from")),
+    )
+    if run is None:
+        when = timezone.localtime(live_profile.effective_from).strftime("%Y-%m-%d %H:%M")
+        return live_profile, f"Scheduled: version {live_profile.version} goes live at {when}."
+    return live_profile, "Live: open leads are being rescored in the background."
+
+
 ACTIONS = {
-    "propose": (lambda p, u: profile_propose(profile=p, actor=u), "Proposed for approval."),
-    "approve": (lambda p, u: profile_approve(profile=p, actor=u), "Your approval is recorded."),
-    "withdraw": (lambda p, u: profile_withdraw(profile=p, actor=u), "Sent back to draft."),
-    "live": (
-        lambda p, u: profile_go_live(profile=p, actor=u)[0],
-        "Live: every open lead rescored.",
+    "propose": lambda r, p: (profile_propose(profile=p, actor=r.user), "Proposed for approval."),
+    "approve": lambda r, p: (
+        profile_approve(profile=p, actor=r.user),
+        "Your approval is recorded.",
     ),
-    "copy": (lambda p, u: profile_copy_to_draft(profile=p, actor=u), "New draft started."),
+    "reject": lambda r, p: (
+        profile_reject(profile=p, actor=r.user, reason=r.POST.get("reason", "")),
+        "Rejected: sent back to draft.",
+    ),
+    "withdraw": lambda r, p: (profile_withdraw(profile=p, actor=r.user), "Sent back to draft."),
+    "live": _go_live,
+    "copy": lambda r, p: (profile_copy_to_draft(profile=p, actor=r.user), "New draft started."),
 }
 
 
@@ -210,9 +298,8 @@ def version_action(request: HttpRequest, profile_id: int, action: str) -> HttpRe
     if action not in ACTIONS:
         raise Http404("Unknown action.")
     profile = _load(profile_id)
-    run, done = ACTIONS[action]
     try:
-        result = run(profile, request.user)
+        result, done = ACTIONS[action](request, profile)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("scoring:version", profile_id=profile.pk)

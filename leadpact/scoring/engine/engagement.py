@@ -144,3 +144,101 @@ class EngagementWeights:
             replace(rule, points=round(float(p), 1))
             for rule, p in zip(base.rules, self.points_, strict=True)
         ]
+
+
+#: Leads of each outcome that must have had a touch of a kind before its points are learned.
+MIN_LEADS_EACH = 10
+
+
+def learn_engagement_rules(
+    lead_index: Any,
+    kinds: Any,
+    ages_days: Any,
+    y: Any,
+    fit_points: Any,
+    base: EngagementRules,
+    *,
+    pdo: float = 20.0,
+    min_leads_each: int = MIN_LEADS_EACH,
+    C: float = 1.0,
+) -> tuple[list[EngagementRule], list[dict[str, Any]]]:
+    """Points per touch kind learned from won (``y`` = 1) and lost leads, where history allows.
+
+    The fit points of each lead enter as an offset-like feature (on the log-odds scale), so a
+    touch kind earns only what it adds *beyond* the attributes; weights may not go negative.
+    A kind learns its points when at least ``min_leads_each`` won and as many lost leads had
+    one; otherwise the ``base`` rule is kept (and a kind the base table lacks is not added).
+    Half-lives, caps per point and periods come from the base rule (30 days, no cap for a new
+    kind). Returns the new rules table and, per kind, the evidence and the reason.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    n = len(y)
+    lead_index = np.asarray(lead_index, dtype=np.int64)
+    kinds = [str(k) for k in kinds]
+    by_kind = {r.kind: r for r in base.rules}
+    universe = [*by_kind, *sorted({k for k in kinds if k not in by_kind})]
+    table = EngagementRules(by_kind.get(k) or EngagementRule(k, 0.0) for k in universe)
+    X = decayed_counts(lead_index, kinds, ages_days, n, table)
+    has = np.zeros((n, len(universe)), dtype=bool)
+    codes = table.kind_codes(kinds)
+    known = codes >= 0
+    has[lead_index[known], codes[known]] = True
+    touches = np.bincount(codes[known], minlength=len(universe))
+    won_with = has[y == 1].sum(axis=0)
+    lost_with = has[y == 0].sum(axis=0)
+    won_total, lost_total = int((y == 1).sum()), int((y == 0).sum())
+    eligible = (won_with >= min_leads_each) & (lost_with >= min_leads_each)
+    learned = np.full(len(universe), np.nan)
+    if eligible.any():
+        scale = np.log(2.0) / pdo
+        features = np.column_stack(
+            [np.asarray(fit_points, dtype=np.float64) * scale, X[:, eligible]]
+        )
+        model = NonNegativeLogisticRegression(C=C).fit(features, y)
+        fit_weight = model.coef_[0] if model.coef_[0] > 1e-6 else 1.0
+        learned[eligible] = model.coef_[1:] / fit_weight / scale
+    rules: list[EngagementRule] = []
+    evidence: list[dict[str, Any]] = []
+    for j, kind in enumerate(universe):
+        rule = by_kind.get(kind)
+        counts = f"{int(won_with[j])} won and {int(lost_with[j])} lost leads had one"
+        row: dict[str, Any] = {
+            "kind": kind,
+            "won_with": int(won_with[j]),
+            "lost_with": int(lost_with[j]),
+            "won_rate": float(won_with[j] / won_total) if won_total else None,
+            "lost_rate": float(lost_with[j] / lost_total) if lost_total else None,
+            "touches": int(touches[j]),
+            "learned_points": None,
+            "learned": bool(eligible[j]),
+        }
+        if eligible[j]:
+            points = float(round(learned[j]))
+            row["learned_points"] = points
+            if rule is None:
+                rule = EngagementRule(kind, points)
+            elif rule.cap is not None and rule.points > 0:
+                rule = replace(
+                    rule, points=points, cap=float(round(points * rule.cap / rule.points))
+                )
+            else:
+                rule = replace(rule, points=points)
+            row["reason"] = (
+                f"learned: {counts}"
+                if points > 0
+                else f"learned: {counts}, and it adds nothing beyond the attributes (0 points)"
+            )
+        elif rule is not None:
+            row["reason"] = (
+                f"kept {rule.points:g}: too little history ({counts}; "
+                f"{min_leads_each} of each are needed)"
+            )
+        else:
+            row["reason"] = f"not added: too little history ({counts})"
+        if rule is not None:
+            rules.append(rule)
+            row["points"] = rule.points
+        else:
+            row["points"] = None
+        evidence.append(row)
+    return rules, evidence

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from leadpact.accounts.models import Role
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
-from leadpact.factories import LeadFactory, UserFactory
+from leadpact.factories import UserFactory
 from leadpact.scoring.models import LeadProfile, ProfileEvent, ProfileStatus
 from leadpact.scoring.selectors import profile_approvals, profile_diff, profile_live
 from leadpact.scoring.services.profiles import (
@@ -124,11 +124,10 @@ def test_new_live_retires_the_old_one_with_dates(users):
 
 def test_failure_while_going_live_leaves_everything_as_it_was(users):
     first = live(users)
-    LeadFactory.create_batch(3, source_channel="referral", attributes={"employees": 80})
     second = approved(users, threshold=100)
-    boom = RuntimeError("disk full")
+    boom = RuntimeError("broker down")
     with (
-        mock.patch("leadpact.scoring.services.rescoring.timeline_events_bulk", side_effect=boom),
+        mock.patch("leadpact.scoring.services.profiles.rescore_run_start", side_effect=boom),
         pytest.raises(RuntimeError),
     ):
         profile_go_live(profile=second, actor=users["marketing"])

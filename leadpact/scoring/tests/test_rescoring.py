@@ -11,7 +11,11 @@ from leadpact.factories import LeadFactory, TouchFactory
 from leadpact.leads.models import Lead, LeadState, TimelineEvent
 from leadpact.leads.services.lifecycle import leads_mark_mql_bulk
 from leadpact.scoring.services.profiles import profile_go_live
-from leadpact.scoring.services.rescoring import lead_score_refresh, leads_rescore_all
+from leadpact.scoring.services.rescoring import (
+    lead_score_refresh,
+    leads_rescore_all,
+    rescore_run_execute,
+)
 from leadpact.scoring.tests.pact import approved, live
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +27,19 @@ def test_going_live_scores_explains_and_qualifies(users, django_capture_on_commi
     cold = LeadFactory(source_channel="paid_search", attributes={"employees": 5})  # 510
     won = LeadFactory(source_channel="referral", state=LeadState.WON, score=7)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        _, result = profile_go_live(profile=approved(users), actor=users["marketing"])
+        _, run = profile_go_live(profile=approved(users), actor=users["marketing"])
+    assert len(callbacks) == 1  # the rescore job, started after the switch commits
+    hot.refresh_from_db()
+    assert hot.score == 0  # the switch itself does not score: it stays short
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run, result = rescore_run_execute(run_id=run.pk)
     hot.refresh_from_db()
     cold.refresh_from_db()
     won.refresh_from_db()
     assert (hot.score, cold.score, won.score) == (600, 510, 7)  # closed leads keep theirs
     assert hot.state == LeadState.MQL and cold.state == LeadState.NEW
     assert result.became_mql == [hot.pk]
+    assert (run.status, run.scored, run.changed, run.became_mql) == ("done", 2, 2, 1)
     event = TimelineEvent.objects.get(lead=hot, kind=SCORE)
     assert event.data["points"] == {"source_channel": 60, "employees": 40}
     assert event.data["base"] == 500 and event.data["from"] == 0 and event.data["to"] == 600
@@ -60,9 +70,12 @@ def test_500_leads_go_live_in_a_bounded_number_of_queries(users, django_assert_m
     first = Lead.objects.get(email_key="bulk0@example.com")  # paid_search, 0 employees: 510
     TouchFactory.create_batch(20, lead=first, kind="form_fill")
     profile = approved(users)
-    with django_assert_max_num_queries(25):
-        _, result = profile_go_live(profile=profile, actor=users["marketing"])
-    assert result.scored == 500 and result.changed == 500
+    with django_assert_max_num_queries(15):  # the switch: no lead is read
+        _, run = profile_go_live(profile=profile, actor=users["marketing"])
+    with django_assert_max_num_queries(3 * 15):  # three chunks of 200, a few queries each
+        run, result = rescore_run_execute(run_id=run.pk, chunk_size=200)
+    assert run.chunks == 3 and run.status == "done"
+    assert result.scored == run.scored == 500 and result.changed == 500
     assert TimelineEvent.objects.filter(kind=SCORE).count() == 500
     # every referral (odd i) reaches 560 = the threshold; paid search tops out at 550
     assert Lead.objects.filter(state=LeadState.MQL).count() == len(result.became_mql) == 250
