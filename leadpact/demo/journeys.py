@@ -66,6 +66,9 @@ NOTES = (
 )
 
 
+ANSWER_MEAN_DAYS = 5 / 24
+
+
 @dataclass
 class Step:
     to: str
@@ -183,7 +186,9 @@ class JourneyMaker:
         )
         if not self._add(journey, age, offered):
             return
-        answered = offered.day + 0.02 + rng.expovariate(1 / 3.0)
+        # Most reps answer within hours; the exponential tail still leaves some late answers
+        # (mean 5 calendar hours, so nights and weekends breach a 4-business-hour SLA at times).
+        answered = offered.day + 0.02 + rng.expovariate(1 / ANSWER_MEAN_DAYS)
         if rng.random() > stages["accept"]:
             self._add(
                 journey,

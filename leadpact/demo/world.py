@@ -38,6 +38,7 @@ from leadpact.demo.deals import (
     demo_pipeline_reset,
 )
 from leadpact.demo.funnel import Funnel, olist_funnel
+from leadpact.demo.offers import OfferHistory, demo_offer_history
 from leadpact.demo.profile import ProfileSummary, demo_profile, demo_profile_reset
 from leadpact.demo.prospects import Prospect, ProspectMaker
 from leadpact.demo.routing import RoutingSummary, demo_routing, demo_routing_reset
@@ -88,6 +89,7 @@ class DemoSummary:
     states: dict[str, int] = field(default_factory=dict)
     funnel_source: str = ""
     routing: RoutingSummary | None = None
+    offer_history: OfferHistory | None = None
     deals: DealSummary | None = None
     profile: ProfileSummary | None = None
     profile_skipped: str = ""  # why no profile went live (a world too small to learn from)
@@ -186,6 +188,9 @@ class _Builder:
         self._timeline(prospects, touches, lead_ids, touch_ids)
         self._form_counts(touches)
         self._offers(prospects, lead_ids)
+        self.summary.offer_history = demo_offer_history(
+            prospects, lead_ids, users=self.users, now=self.now, seed=self.seed, at=self._at
+        )
         self._deals(prospects, lead_ids)
         self._profile()
         # The same scan that follows every capture finds the duplicates for the duplicates page.

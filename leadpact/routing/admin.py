@@ -1,10 +1,12 @@
-"""Read-mostly admin views. State changes (offers, clocks, policies) go through the services,
-so the admin offers no editing of offers and clocks."""
+"""Read-mostly admin views. State changes (offers, clocks, policies, calendars, rejection
+reasons, the checklist) go through the services and their pages under /routing/, so the admin
+offers no editing of them: a calendar changed here would miss its audit trail."""
 
 from django.contrib import admin
 
 from leadpact.routing.models import (
     BusinessCalendar,
+    BusinessCalendarChange,
     FallbackItem,
     Offer,
     QualificationItem,
@@ -15,8 +17,6 @@ from leadpact.routing.models import (
     SlaPolicy,
     SlaPolicyChange,
 )
-
-admin.site.register([RejectionReason, QualificationItem, BusinessCalendar])
 
 
 @admin.register(RoutingRule)
@@ -65,3 +65,23 @@ class SlaPolicyChangeAdmin(ReadOnlyAdmin):
 class FallbackItemAdmin(ReadOnlyAdmin):
     list_display = ["lead", "reason", "created_at", "resolved_at"]
     raw_id_fields = ["lead"]
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(ReadOnlyAdmin):
+    list_display = ["name", "team", "time_zone", "holiday_country", "holiday_subdivision"]
+
+
+@admin.register(BusinessCalendarChange)
+class BusinessCalendarChangeAdmin(ReadOnlyAdmin):
+    list_display = ["calendar", "actor", "changed_at"]
+
+
+@admin.register(RejectionReason)
+class RejectionReasonAdmin(ReadOnlyAdmin):
+    list_display = ["position", "label", "code", "is_active"]
+
+
+@admin.register(QualificationItem)
+class QualificationItemAdmin(ReadOnlyAdmin):
+    list_display = ["position", "label", "is_active"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,8 +18,9 @@ from leadpact.common.errors import PermissionDeniedError
 from leadpact.leads.models import Lead
 from leadpact.leads.services.lifecycle import lead_accept, lead_reject
 from leadpact.routing import selectors
-from leadpact.routing.models import Offer, RoutingRule, SlaPolicy
+from leadpact.routing.models import Offer, RoutingRule, SlaClock, SlaPolicy
 from leadpact.routing.roles import can_have_queue, can_manage_routing, can_view_sla
+from leadpact.routing.services.pauses import clock_pause, clock_resume
 from leadpact.routing.services.policies import policy_create
 from leadpact.routing.services.qualification import lead_qualify_checked
 from leadpact.routing.services.router import leads_route
@@ -117,6 +118,7 @@ class RuleOut(serializers.ModelSerializer):
         fields = ["id", "name", "position", "is_active", "conditions", "team", "rep"]
 
 
+@extend_schema_serializer(component_name="RoutingRuleIn")  # scoring has a RuleIn too
 class RuleIn(StrictSerializer):
     name = serializers.CharField(max_length=120)
     conditions = serializers.JSONField(default=list)
@@ -203,3 +205,54 @@ class PolicyListApi(APIView):
         values: dict[str, Any] = dict(data.validated_data)
         policy = policy_create(actor=request.user, **values)
         return Response(PolicyOut(policy).data, status=status.HTTP_201_CREATED)
+
+
+class ClockOut(serializers.ModelSerializer):
+    remaining_hours = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SlaClock
+        fields = [
+            "id",
+            "policy",
+            "lead",
+            "offer",
+            "rep",
+            "status",
+            "started_at",
+            "deadline_at",
+            "warn_at",
+            "paused_at",
+            "pause_reason",
+            "remaining_hours",
+        ]
+
+    def get_remaining_hours(self, clock: SlaClock) -> float | None:
+        if clock.remaining is None:
+            return None
+        return round(clock.remaining.total_seconds() / 3600, 4)
+
+
+class PauseIn(StrictSerializer):
+    reason = serializers.CharField(
+        max_length=300, help_text="Why the clock stops, e.g. waiting on the prospect."
+    )
+
+
+class ClockPauseApi(APIView):
+    @extend_schema(request=PauseIn, responses=ClockOut, summary="Pause an SLA clock")
+    def post(self, request: Request, pk: int) -> Response:
+        data = PauseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        clock = get_object_or_404(SlaClock, pk=pk)
+        paused = clock_pause(clock=clock, actor=request.user, reason=data.validated_data["reason"])
+        return Response(ClockOut(paused).data)
+
+
+class ClockResumeApi(APIView):
+    @extend_schema(
+        request=None, responses=ClockOut, summary="Resume a paused SLA clock (new deadline)"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        clock = get_object_or_404(SlaClock, pk=pk)
+        return Response(ClockOut(clock_resume(clock=clock, actor=request.user)).data)

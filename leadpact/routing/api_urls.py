@@ -10,4 +10,6 @@ urlpatterns = [
     path("routing/rules/", api.RuleListApi.as_view(), name="routing-rules"),
     path("routing/run/", api.RouteRunApi.as_view(), name="routing-run"),
     path("sla/policies/", api.PolicyListApi.as_view(), name="sla-policies"),
+    path("sla/clocks/<int:pk>/pause/", api.ClockPauseApi.as_view(), name="sla-clock-pause"),
+    path("sla/clocks/<int:pk>/resume/", api.ClockResumeApi.as_view(), name="sla-clock-resume"),
 ]

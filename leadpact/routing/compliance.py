@@ -4,6 +4,9 @@ Pure computation (pandas) over the rows ``selectors.compliance_rows`` reads, so 
 the same handful of queries for five offers or fifty thousand. Durations are business hours on
 the calendar the SLA itself is counted in (policy's, else team's, else Monday-Friday 9-17 UTC),
 so a lead offered on Friday evening and accepted on Monday morning took minutes, not days.
+They are stored when an offer is answered and when a clock is met or breached
+(``Offer.answer_business_hours``, ``SlaClock.business_hours``), so a past month is judged by
+the calendar valid at the time, not by today's; time a clock spent paused is left out.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from leadpact.common.errors import ApplicationError
-from leadpact.routing import business_time
 from leadpact.routing.models import Offer, SlaClock, SlaPolicy
 from leadpact.routing.selectors import ComplianceRows
 from leadpact.routing.services.clocks import PolicyBook
@@ -74,28 +76,6 @@ class ComplianceReport:
             "met": [r["met"] for r in self.reps],
             "breached": [r["breached"] for r in self.reps],
         }
-
-
-class _Calendars:
-    """The calendar each (promise, team) is counted in, built once per report."""
-
-    def __init__(self, book: PolicyBook) -> None:
-        self.book = book
-        self._cache: dict[tuple[str, int | None], business_time.BusinessCalendar] = {}
-
-    def get(self, kind: str, team_id: int | None) -> business_time.BusinessCalendar:
-        key = (kind, team_id)
-        if key not in self._cache:
-            # Without a policy of this kind, an unsaved one without a calendar makes the book
-            # apply its own rule: the team's calendar, else the default one.
-            policy = self.book.policy(kind, team_id) or SlaPolicy(kind=kind)
-            self._cache[key] = self.book.calendar(policy, team_id)
-        return self._cache[key]
-
-    def hours(self, kind: str, team_id: int | None, start: Any, end: Any) -> float | None:
-        if start is None or end is None:
-            return None
-        return self.get(kind, team_id).between(start, end) / timedelta(hours=1)
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -228,25 +208,14 @@ def _campaigns(offers: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def compliance_report(rows: ComplianceRows, month: date) -> ComplianceReport:
-    calendars = _Calendars(rows.book)
-    for offer in rows.offers:
-        team_id = offer["team_id"] or offer["rep__team_id"]
-        offer["hours"] = (
-            calendars.hours(
-                SlaPolicy.Kind.OFFER_RESPONSE, team_id, offer["offered_at"], offer["answered_at"]
-            )
-            if offer["status"] == Offer.Status.ACCEPTED
-            else None
-        )
-    for clock in rows.clocks:
-        team_id = clock["team_id"] or clock["rep__team_id"]
-        clock["hours"] = (
-            calendars.hours(clock["policy__kind"], team_id, clock["started_at"], clock["met_at"])
-            if clock["status"] == SlaClock.Status.MET
-            else None
-        )
     offers = _frame(rows.offers, rows.teams)
+    if not offers.empty:
+        accepted = offers["status"] == Offer.Status.ACCEPTED
+        offers["hours"] = offers["answer_business_hours"].astype(float).where(accepted)
     clocks = _frame([c for c in rows.clocks if c["rep_id"] is not None], rows.teams)
+    if not clocks.empty:
+        met = clocks["status"] == SlaClock.Status.MET
+        clocks["hours"] = clocks["business_hours"].astype(float).where(met)
     return ComplianceReport(
         month=month,
         reps=_summary(offers, clocks, "rep_id", "rep_name"),

@@ -136,6 +136,12 @@ class Offer(TimestampedModel):
         RejectionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="offers"
     )
     reason_text = models.CharField(max_length=300, blank=True)
+    answer_business_hours = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Business hours from offer to answer, on the calendar valid when answered "
+        "(time the response clock was paused excluded).",
+    )
 
     class Meta:
         ordering = ["-offered_at", "-id"]
@@ -282,6 +288,23 @@ class SlaPolicyChange(models.Model):
         return f"{self.policy_id} changed at {self.changed_at:%Y-%m-%d %H:%M}"
 
 
+class BusinessCalendarChange(models.Model):
+    """Audit trail of business calendars (they move every SLA deadline): who, old → new."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    changes = models.JSONField(default=dict, help_text='{"field": [old, new]}')
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.calendar_id} changed at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
 class SlaClock(models.Model):
     """One running promise: started on an offer / acceptance / month, met, or breached."""
 
@@ -314,6 +337,26 @@ class SlaClock(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True)
+    # Pausing stops the clock: the business time left is kept and the deadline is computed
+    # again from it on resume; business time spent paused never counts against anyone.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # A database default too: rows inserted in bulk with raw SQL (benchmarks) leave it out.
+    pause_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
+    remaining = models.DurationField(
+        null=True, blank=True, help_text="Business time left when paused."
+    )
+    warn_remaining = models.DurationField(
+        null=True, blank=True, help_text="Business time left to the warning when paused."
+    )
+    paused_total = models.DurationField(
+        null=True, blank=True, help_text="Business time spent paused, over all pauses."
+    )
+    business_hours = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Business hours the clock ran until met or breached, on the calendar valid "
+        "at that moment (stored so that later calendar changes do not rewrite history).",
+    )
 
     class Meta:
         ordering = ["deadline_at", "id"]

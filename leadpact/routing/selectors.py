@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.db.models import QuerySet
 
 from leadpact.accounts.models import Role, Team, User
 from leadpact.routing.models import (
+    BusinessCalendar,
+    BusinessCalendarChange,
     FallbackItem,
     Offer,
     QualificationItem,
@@ -51,6 +55,83 @@ def qualification_items() -> list[QualificationItem]:
     return list(QualificationItem.objects.filter(is_active=True).order_by("position", "id"))
 
 
+def rejection_reasons_all() -> list[RejectionReason]:
+    """Active and deactivated, in the order reps see them (for the managers' page)."""
+    return list(RejectionReason.objects.order_by("position", "label"))
+
+
+def qualification_items_all() -> list[QualificationItem]:
+    return list(QualificationItem.objects.order_by("position", "id"))
+
+
+def calendar_list() -> list[BusinessCalendar]:
+    return list(BusinessCalendar.objects.select_related("team").order_by("name"))
+
+
+def calendar_changes(
+    *, calendar: BusinessCalendar | None = None, limit: int = 50
+) -> list[BusinessCalendarChange]:
+    changes = BusinessCalendarChange.objects.select_related("calendar", "actor")
+    if calendar is not None:
+        changes = changes.filter(calendar=calendar)
+    return list(changes[:limit])
+
+
+@cache
+def time_zones() -> list[str]:
+    return sorted(available_timezones() - {"localtime", "Factory"})
+
+
+_DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def calendar_form(calendar: BusinessCalendar | None, posted: Any = None) -> dict[str, Any]:
+    """The calendar's values as the form shows them (what was posted, after an error)."""
+    if posted is not None:
+        values = {
+            k: posted.get(k, "")
+            for k in (
+                "name",
+                "time_zone",
+                "holiday_country",
+                "holiday_subdivision",
+                "closed_dates",
+                "team",
+            )
+        }
+        days = [(d, _DAY_NAMES[d], posted.get(f"hours_{d}", "")) for d in _DAY_NAMES]
+        return values | {"days": days}
+    if calendar is None:
+        week = {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+        return {
+            "name": "",
+            "time_zone": "UTC",
+            "holiday_country": "",
+            "holiday_subdivision": "",
+            "closed_dates": "",
+            "team": "",
+            "days": [(d, _DAY_NAMES[d], ", ".join(week.get(d, []))) for d in _DAY_NAMES],
+        }
+    hours = calendar.hours or {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+    return {
+        "name": calendar.name,
+        "time_zone": calendar.time_zone,
+        "holiday_country": calendar.holiday_country,
+        "holiday_subdivision": calendar.holiday_subdivision,
+        "closed_dates": "\n".join(calendar.closed_dates or []),
+        "team": str(calendar.team_id or ""),
+        "days": [(d, _DAY_NAMES[d], ", ".join(hours.get(d, []))) for d in _DAY_NAMES],
+    }
+
+
 def rule_list() -> QuerySet[RoutingRule]:
     return RoutingRule.objects.select_related("team", "rep").order_by("position", "id")
 
@@ -82,6 +163,21 @@ def availability_rows() -> list[tuple[User, RepAvailability | None]]:
         .order_by("team__name", "first_name", "username")
     )
     return [(rep, getattr(rep, "availability", None)) for rep in reps]
+
+
+def open_clocks_attach(offers: list[Offer]) -> list[Offer]:
+    """Set ``offer.clock`` to the offer's open (running or paused) clock, in one query: the
+    response clock of a pending offer, the first-contact clock of an accepted one."""
+    by_offer: dict[int, SlaClock] = {}
+    for clock in SlaClock.objects.filter(
+        offer_id__in=[o.pk for o in offers],
+        status__in=[SlaClock.Status.RUNNING, SlaClock.Status.PAUSED],
+        policy__kind__in=[SlaPolicy.Kind.OFFER_RESPONSE, SlaPolicy.Kind.FIRST_CONTACT],
+    ).select_related("policy"):
+        by_offer.setdefault(clock.offer_id, clock)
+    for offer in offers:
+        offer.clock = by_offer.get(offer.pk)  # type: ignore[attr-defined]
+    return offers
 
 
 def clocks_open_for(*, lead_ids: list[int]) -> dict[int, SlaClock]:
@@ -126,6 +222,7 @@ def compliance_rows(*, start: datetime, end: datetime) -> ComplianceRows:
             "status",
             "offered_at",
             "answered_at",
+            "answer_business_hours",
             "reason__label",
             "lead__source_campaign_id",
             "lead__source_campaign__name",
@@ -140,7 +237,16 @@ def compliance_rows(*, start: datetime, end: datetime) -> ComplianceRows:
             status__in=[SlaClock.Status.MET, SlaClock.Status.BREACHED],
         )
         .order_by("started_at", "id")
-        .values("id", "team_id", "status", "started_at", "met_at", "policy__kind", *_REP_FIELDS)
+        .values(
+            "id",
+            "team_id",
+            "status",
+            "started_at",
+            "met_at",
+            "business_hours",
+            "policy__kind",
+            *_REP_FIELDS,
+        )
     )
     teams = {t["pk"]: t for t in Team.objects.values("pk", "name", "kind")}
     return ComplianceRows(offers=offers, clocks=clocks, teams=teams, book=PolicyBook())

@@ -17,4 +17,12 @@ urlpatterns = [
     path("sla/", views.policies, name="policies"),
     path("sla/<int:pk>/", views.policy_edit, name="policy_edit"),
     path("compliance/", views.compliance, name="compliance"),
+    path("sla/calendars/", views.calendars, name="calendars"),
+    path("sla/calendars/<int:pk>/", views.calendar_edit, name="calendar_edit"),
+    path("reasons/", views.reasons, name="reasons"),
+    path("reasons/<int:pk>/", views.reason_edit, name="reason_edit"),
+    path("checklist/", views.checklist, name="checklist"),
+    path("checklist/<int:pk>/", views.checklist_edit, name="checklist_edit"),
+    path("sla/clocks/<int:pk>/pause/", views.clock_pause_view, name="clock_pause"),
+    path("sla/clocks/<int:pk>/resume/", views.clock_resume_view, name="clock_resume"),
 ]

@@ -29,9 +29,30 @@ from leadpact.leads.models import Lead
 from leadpact.leads.services.lifecycle import lead_accept, lead_reject
 from leadpact.routing import compliance as compliance_report
 from leadpact.routing import selectors
-from leadpact.routing.models import RoutingRule, SlaPolicy
+from leadpact.routing.models import (
+    BusinessCalendar,
+    QualificationItem,
+    RejectionReason,
+    RoutingRule,
+    SlaClock,
+    SlaPolicy,
+)
 from leadpact.routing.roles import can_have_queue, can_manage_routing, can_view_sla
-from leadpact.routing.services.policies import policy_create, policy_update
+from leadpact.routing.services.lists import (
+    checklist_item_create,
+    checklist_item_move,
+    checklist_item_update,
+    rejection_reason_create,
+    rejection_reason_move,
+    rejection_reason_update,
+)
+from leadpact.routing.services.pauses import clock_pause, clock_resume
+from leadpact.routing.services.policies import (
+    WEEKDAYS,
+    calendar_save,
+    policy_create,
+    policy_update,
+)
 from leadpact.routing.services.qualification import lead_qualify_checked
 from leadpact.routing.services.router import leads_assign_bulk, leads_route
 from leadpact.routing.services.rules import (
@@ -83,12 +104,14 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 @sales_only
 def queue(request: HttpRequest) -> HttpResponse:
     offers = selectors.rep_queue(rep=request.user)
+    accepted = selectors.accepted_to_qualify(rep=request.user)
+    selectors.open_clocks_attach(offers + accepted)
     return render(
         request,
         "routing/queue.html",
         {
             "offers": offers,
-            "accepted": selectors.accepted_to_qualify(rep=request.user),
+            "accepted": accepted,
             "reasons": selectors.rejection_reasons(),
             "checklist": selectors.qualification_items(),
             "now": timezone.now(),
@@ -140,6 +163,40 @@ def qualify(request: HttpRequest, lead_id: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back(request, "routing:queue")
+
+
+# --- pausing an SLA clock -----------------------------------------------------------------------
+def _after_clock(request: HttpRequest, clock: SlaClock) -> HttpResponse:
+    if can_have_queue(request.user):
+        return redirect("routing:queue")
+    if clock.lead_id is not None:
+        return redirect("leads:detail", lead_id=clock.lead_id)
+    return redirect("routing:policies")
+
+
+@login_required
+@require_POST
+def clock_pause_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The clock's rep, their manager or an admin; the service checks who (403 otherwise)."""
+    clock = get_object_or_404(SlaClock, pk=pk)
+    try:
+        clock_pause(clock=clock, actor=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, "Clock paused: its business time left is kept until resumed.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _after_clock(request, clock)
+
+
+@login_required
+@require_POST
+def clock_resume_view(request: HttpRequest, pk: int) -> HttpResponse:
+    clock = get_object_or_404(SlaClock, pk=pk)
+    try:
+        resumed = clock_resume(clock=clock, actor=request.user)
+        messages.success(request, f"Clock resumed: due {resumed.deadline_at:%Y-%m-%d %H:%M} UTC.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _after_clock(request, clock)
 
 
 # --- routing rules and rep capacity ------------------------------------------------------------
@@ -367,3 +424,175 @@ def compliance(request: HttpRequest) -> HttpResponse:
         "routing/compliance.html",
         {"report": report, "month_value": f"{month:%Y-%m}", "chart": report.chart},
     )
+
+
+# --- business calendars -------------------------------------------------------------------------
+def _calendar_input(request: HttpRequest) -> dict[str, Any]:
+    team_id = _int(request.POST.get("team"), "Team", required=False)
+    team = Team.objects.filter(pk=team_id).first() if team_id else None
+    if team_id and team is None:
+        raise ApplicationError("That team does not exist.")
+    hours = {
+        day: [p for p in request.POST.get(f"hours_{day}", "").replace(";", ",").split(",")]
+        for day in WEEKDAYS
+    }
+    closed = request.POST.get("closed_dates", "").replace(",", "\n").split()
+    return {
+        "name": request.POST.get("name", ""),
+        "time_zone": request.POST.get("time_zone", "UTC"),
+        "hours": hours,
+        "holiday_country": request.POST.get("holiday_country", ""),
+        "holiday_subdivision": request.POST.get("holiday_subdivision", ""),
+        "closed_dates": closed,
+        "team": team,
+    }
+
+
+def _calendar_page(
+    request: HttpRequest, calendar: BusinessCalendar | None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "routing/calendars.html",
+        {
+            "calendars": selectors.calendar_list(),
+            "calendar": calendar,
+            "form": selectors.calendar_form(
+                calendar, request.POST if request.method == "POST" else None
+            ),
+            "weekdays": WEEKDAYS,
+            "teams": Team.objects.order_by("name"),
+            "zones": selectors.time_zones(),
+            "changes": selectors.calendar_changes(calendar=calendar),
+        },
+        status=status,
+    )
+
+
+@managers_only
+def calendars(request: HttpRequest) -> HttpResponse:
+    """Business calendars: the list, and a form that adds one."""
+    if request.method == "POST":
+        try:
+            made = calendar_save(actor=request.user, **_calendar_input(request))
+            messages.success(request, f"Calendar “{made.name}” added.")
+            return redirect("routing:calendars")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return _calendar_page(request, None, status=400)
+    return _calendar_page(request, None)
+
+
+@managers_only
+def calendar_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    calendar = get_object_or_404(BusinessCalendar, pk=pk)
+    if request.method == "POST":
+        try:
+            calendar_save(actor=request.user, calendar=calendar, **_calendar_input(request))
+            messages.success(request, f"Calendar “{calendar.name}” saved.")
+            return redirect("routing:calendar_edit", pk=calendar.pk)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return _calendar_page(request, calendar, status=400)
+    return _calendar_page(request, calendar)
+
+
+# --- rejection reasons and the qualification checklist ------------------------------------------
+def _active(request: HttpRequest) -> bool:
+    return request.POST.get("is_active", "on") == "on"
+
+
+@managers_only
+def reasons(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            made = rejection_reason_create(actor=request.user, label=request.POST.get("label", ""))
+            messages.success(request, f"Reason “{made.label}” added at the end of the list.")
+            return redirect("routing:reasons")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    return render(
+        request,
+        "routing/short_list.html",
+        {
+            "title": "Rejection reasons",
+            "intro": "What a rep chooses from when turning a lead down; marketing sees the "
+            "reason on the lead and in the reports. Deactivated reasons stay on past "
+            "rejections.",
+            "rows": selectors.rejection_reasons_all(),
+            "edit_url": "routing:reason_edit",
+            "add_url": "routing:reasons",
+            "with_help": False,
+        },
+    )
+
+
+@managers_only
+@require_POST
+def reason_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = get_object_or_404(RejectionReason, pk=pk)
+    try:
+        action = request.POST.get("action", "save")
+        if action in ("up", "down"):
+            rejection_reason_move(reason=reason, actor=request.user, up=action == "up")
+        else:
+            saved = rejection_reason_update(
+                reason=reason,
+                actor=request.user,
+                label=request.POST.get("label", reason.label),
+                is_active=_active(request),
+            )
+            messages.success(request, f"Reason “{saved.label}” saved.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("routing:reasons")
+
+
+@managers_only
+def checklist(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            made = checklist_item_create(
+                actor=request.user,
+                label=request.POST.get("label", ""),
+                help_text=request.POST.get("help_text", ""),
+            )
+            messages.success(request, f"“{made.label}” added to the checklist.")
+            return redirect("routing:checklist")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    return render(
+        request,
+        "routing/short_list.html",
+        {
+            "title": "Qualification checklist",
+            "intro": "A rep ticks every active line before an accepted lead becomes sales "
+            "qualified (SQL); what they ticked is written on the lead's timeline.",
+            "rows": selectors.qualification_items_all(),
+            "edit_url": "routing:checklist_edit",
+            "add_url": "routing:checklist",
+            "with_help": True,
+        },
+    )
+
+
+@managers_only
+@require_POST
+def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(QualificationItem, pk=pk)
+    try:
+        action = request.POST.get("action", "save")
+        if action in ("up", "down"):
+            checklist_item_move(item=item, actor=request.user, up=action == "up")
+        else:
+            saved = checklist_item_update(
+                item=item,
+                actor=request.user,
+                label=request.POST.get("label", item.label),
+                help_text=request.POST.get("help_text", item.help_text),
+                is_active=_active(request),
+            )
+            messages.success(request, f"“{saved.label}” saved.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("routing:checklist")

@@ -11,7 +11,10 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from leadpact.routing import business_time
@@ -131,15 +134,17 @@ def clocks_close(
     kinds: Iterable[str],
     status: str = SlaClock.Status.MET,
     now: datetime | None = None,
-) -> int:
-    """Stop the open clocks of these offers: met when answered, cancelled when withdrawn."""
+) -> dict[int, float]:
+    """Stop the open clocks of these offers: met when answered, cancelled when withdrawn.
+
+    Returns ``{offer_id: business hours the clock ran}`` of the clocks met or breached.
+    """
     now = now or timezone.now()
-    values: dict[str, object] = {"status": status}
-    if status == SlaClock.Status.MET:
-        values["met_at"] = now
-    return SlaClock.objects.filter(
+    due = SlaClock.objects.filter(
         offer_id__in=list(offer_ids), policy__kind__in=list(kinds), status__in=OPEN
-    ).update(**values)
+    )
+    hours = clocks_stop(due, status=status, now=now)
+    return {offer_id: h for offer_id, h in hours.values() if offer_id is not None}
 
 
 def first_contact_log(*, lead_id: int, now: datetime | None = None) -> int:
@@ -148,6 +153,93 @@ def first_contact_log(*, lead_id: int, now: datetime | None = None) -> int:
     Whoever records contact (an activity, a call, the qualification checklist) calls this.
     """
     now = now or timezone.now()
-    return SlaClock.objects.filter(
+    due = SlaClock.objects.filter(
         lead_id=lead_id, policy__kind=SlaPolicy.Kind.FIRST_CONTACT, status__in=OPEN
-    ).update(status=SlaClock.Status.MET, met_at=now)
+    )
+    return len(clocks_stop(due, status=SlaClock.Status.MET, now=now))
+
+
+_STOP_FIELDS = (
+    "pk",
+    "offer_id",
+    "policy_id",
+    "team_id",
+    "status",
+    "started_at",
+    "paused_at",
+    "paused_total",
+)
+
+
+@transaction.atomic
+def clocks_stop(
+    due: QuerySet[SlaClock], *, status: str, now: datetime
+) -> dict[int, tuple[int | None, float | None]]:
+    """Close the open clocks of ``due`` as ``status`` and store how long each ran.
+
+    The rows are locked first (a sweeper claiming them with SKIP LOCKED passes them by) and
+    changed with a conditional update, so a clock is closed once. Met and breached clocks keep
+    the business hours they ran, counted on the calendar valid now, so that a later change of
+    a calendar does not rewrite the compliance of past months.
+    Returns ``{clock_id: (offer_id, hours)}``.
+    """
+    rows = list(due.select_for_update(of=("self",)).values(*_STOP_FIELDS))
+    if not rows:
+        return {}
+    values: dict[str, object] = {"status": status}
+    if status == SlaClock.Status.MET:
+        values["met_at"] = now
+    elif status == SlaClock.Status.BREACHED:
+        values["breached_at"] = now
+    SlaClock.objects.filter(pk__in=[r["pk"] for r in rows], status__in=OPEN).update(**values)
+    if status not in (SlaClock.Status.MET, SlaClock.Status.BREACHED):
+        return {r["pk"]: (r["offer_id"], None) for r in rows}
+    hours = ElapsedCounter().hours(rows, now)
+    clocks_hours_store(hours)
+    return {r["pk"]: (r["offer_id"], hours[r["pk"]]) for r in rows}
+
+
+class ElapsedCounter:
+    """Business hours that clocks ran, each on its policy's (or team's) calendar.
+
+    A paused clock stopped counting when it was paused; time spent in earlier pauses
+    (``paused_total``) is left out. Calendars are built once per (policy, team).
+    """
+
+    def __init__(self, book: PolicyBook | None = None) -> None:
+        self.book = book or PolicyBook()
+        self._policies: dict[int, SlaPolicy] = {p.pk: p for p in self.book.policies}
+
+    def _policy(self, policy_id: int) -> SlaPolicy:
+        if policy_id not in self._policies:
+            self._policies[policy_id] = SlaPolicy.objects.select_related("calendar").get(
+                pk=policy_id
+            )
+        return self._policies[policy_id]
+
+    def calendar(self, policy_id: int, team_id: int | None) -> business_time.BusinessCalendar:
+        return self.book.calendar(self._policy(policy_id), team_id)
+
+    def hours(self, rows: Sequence[dict[str, Any]], end: datetime) -> dict[int, float]:
+        missing = {r["policy_id"] for r in rows} - set(self._policies)
+        if missing:
+            self._policies.update(
+                SlaPolicy.objects.select_related("calendar").in_bulk(list(missing))
+            )
+        result = {}
+        for row in rows:
+            stop = row["paused_at"] if row["status"] == SlaClock.Status.PAUSED else end
+            stop = max(stop or end, row["started_at"])
+            ran = self.calendar(row["policy_id"], row["team_id"]).between(row["started_at"], stop)
+            ran -= row.get("paused_total") or timedelta(0)
+            result[row["pk"]] = round(max(ran, timedelta(0)) / timedelta(hours=1), 4)
+        return result
+
+
+def clocks_hours_store(hours: dict[int, float]) -> None:
+    if hours:
+        SlaClock.objects.bulk_update(
+            [SlaClock(pk=pk, business_hours=h) for pk, h in hours.items()],
+            ["business_hours"],
+            batch_size=1000,
+        )

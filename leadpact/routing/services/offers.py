@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -212,12 +212,24 @@ def offer_settle(
         raise ConflictError(
             "Someone answered this offer a moment before you.", code="already_answered"
         )
-    clocks_close(offer_ids=[offer.pk], kinds=RESPONSE, now=now)
+    ran = clocks_close(offer_ids=[offer.pk], kinds=RESPONSE, now=now)
+    hours = ran[offer.pk] if offer.pk in ran else offer_answer_hours(offer=offer, now=now)
+    Offer.objects.filter(pk=offer.pk).update(answer_business_hours=hours)
     if status == Offer.Status.ACCEPTED:
         clocks_start(
             SlaPolicy.Kind.FIRST_CONTACT,
             [ClockStart(offer.lead_id, offer.pk, offer.rep_id, offer.team_id, now)],
         )
+
+
+def offer_answer_hours(*, offer: Offer, now: datetime, book: PolicyBook | None = None) -> float:
+    """Business hours from offer to answer when no response clock ran (no policy applied):
+    counted on the calendar a response clock of the offer's team would use."""
+    book = book or PolicyBook()
+    kind = SlaPolicy.Kind.OFFER_RESPONSE
+    policy = book.policy(kind, offer.team_id) or SlaPolicy(kind=kind)
+    calendar = book.calendar(policy, offer.team_id)
+    return round(calendar.between(offer.offered_at, now) / timedelta(hours=1), 4)
 
 
 def rejection_reason_resolve(reason: Any) -> tuple[RejectionReason | None, str]:

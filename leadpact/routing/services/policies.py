@@ -11,7 +11,12 @@ from django.utils import timezone
 from leadpact.accounts.models import Team
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.routing.business_time import CalendarError
-from leadpact.routing.models import BusinessCalendar, SlaPolicy, SlaPolicyChange
+from leadpact.routing.models import (
+    BusinessCalendar,
+    BusinessCalendarChange,
+    SlaPolicy,
+    SlaPolicyChange,
+)
 from leadpact.routing.roles import can_manage_routing
 
 AUDITED = (
@@ -110,6 +115,46 @@ def policy_update(*, policy: SlaPolicy, actor: Any, **values: Any) -> SlaPolicy:
     return current
 
 
+CALENDAR_AUDITED = (
+    "name",
+    "team",
+    "time_zone",
+    "hours",
+    "holiday_country",
+    "holiday_subdivision",
+    "closed_dates",
+)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hours_clean(hours: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    """Weekday → periods, in weekday order, closed days left out.
+
+    ``None`` keeps the default week (Monday-Friday 9-17); a week given with no working period
+    at all is refused: deadlines on such a calendar could never fall.
+    """
+    if hours is None:
+        return {}
+    clean: dict[str, list[str]] = {}
+    for day, periods in hours.items():
+        key = str(day).strip().lower()[:3]
+        if key not in WEEKDAYS:
+            raise ApplicationError(
+                f"{day!r} is not a weekday (mon … sun).", extra={"field": "hours"}
+            )
+        listed = [str(p).strip() for p in periods or [] if str(p).strip()]
+        if listed:
+            clean[key] = clean.get(key, []) + listed
+    if not clean:
+        raise ApplicationError(
+            "A calendar needs at least one working period in the week: with no working hours "
+            "no SLA deadline could ever fall. Give at least one day hours like 09:00-17:00.",
+            code="no_working_hours",
+            extra={"field": "hours"},
+        )
+    return {day: clean[day] for day in WEEKDAYS if day in clean}
+
+
 @transaction.atomic
 def calendar_save(
     *,
@@ -123,19 +168,35 @@ def calendar_save(
     team: Team | None = None,
     calendar: BusinessCalendar | None = None,
 ) -> BusinessCalendar:
-    """Create or change a business calendar; it must be usable before it is saved."""
+    """Create or change a business calendar; it must be usable before it is saved.
+
+    Every change is recorded (field: [old, new]) in the calendar's audit trail, as SLA policy
+    changes are: a calendar moves the deadline of every clock counted in it. Running clocks
+    keep the deadline they have; clocks started (or resumed) afterwards use the new calendar.
+    """
     _ensure_manager(actor)
     name = (name or "").strip()
-    if not name:
-        raise ApplicationError("Give the calendar a name.", extra={"field": "name"})
+    if not name or len(name) > 100:
+        raise ApplicationError(
+            "Give the calendar a name of at most 100 characters.", extra={"field": "name"}
+        )
     try:
         dates = sorted({date.fromisoformat(str(d).strip()).isoformat() for d in closed_dates or []})
     except ValueError:
         raise ApplicationError(
             "Closed dates are ISO dates like 2026-12-24.", extra={"field": "closed_dates"}
         ) from None
-    row = calendar or BusinessCalendar()
-    row.name, row.time_zone, row.hours = name, time_zone.strip(), hours or {}
+    row = (
+        BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+        if calendar is not None
+        else BusinessCalendar()
+    )
+    before = (
+        {f: _audit_value(getattr(row, f)) for f in CALENDAR_AUDITED}
+        if calendar is not None
+        else None
+    )
+    row.name, row.time_zone, row.hours = name, time_zone.strip(), _hours_clean(hours)
     row.holiday_country = holiday_country.strip().upper()
     row.holiday_subdivision = holiday_subdivision.strip().upper()
     row.closed_dates, row.team = dates, team
@@ -147,5 +208,22 @@ def calendar_save(
         raise ApplicationError(f"A calendar named {name!r} exists.", extra={"field": "name"})
     if team is not None and BusinessCalendar.objects.filter(team=team).exclude(pk=row.pk).exists():
         raise ApplicationError(f"{team} already has a calendar.", extra={"field": "team"})
-    row.save()
+    after = {f: _audit_value(getattr(row, f)) for f in CALENDAR_AUDITED}
+    if before is None:
+        changes = {f: [None, after[f]] for f in CALENDAR_AUDITED}
+    else:
+        changes = {f: [before[f], after[f]] for f in CALENDAR_AUDITED if before[f] != after[f]}
+    if changes:
+        row.save()
+        BusinessCalendarChange.objects.create(
+            calendar=row, actor=actor, changed_at=timezone.now(), changes=changes
+        )
     return row
+
+
+def _audit_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "pk"):
+        return str(value)
+    return value

@@ -34,7 +34,7 @@ from leadpact.leads.services.lifecycle import (
 )
 from leadpact.leads.services.timeline import timeline_events_bulk
 from leadpact.notifications.services import NotificationInput, notify
-from leadpact.routing.engine.allocate import Allocator, RepSlot
+from leadpact.routing.engine.allocate import Allocator, Choice, RepSlot
 from leadpact.routing.engine.rules import (
     ATTRIBUTE_PREFIX,
     Rule,
@@ -43,7 +43,7 @@ from leadpact.routing.engine.rules import (
     needed_fields,
     parse_conditions,
 )
-from leadpact.routing.models import FallbackItem, Offer, RepAvailability, RoutingRule
+from leadpact.routing.models import FallbackItem, Offer, RepAvailability, RoutingRule, SlaClock
 from leadpact.routing.roles import can_manage_routing
 from leadpact.routing.services.clocks import PolicyBook
 from leadpact.routing.services.offers import NewOffer, offers_create, offers_withdraw
@@ -77,6 +77,7 @@ _COLUMNS = {
 class RoutingResult:
     offered: dict[int, int] = field(default_factory=dict)  # lead id → rep id
     fallback: dict[int, str] = field(default_factory=dict)  # lead id → reason
+    handed_over: dict[int, int] = field(default_factory=dict)  # worked lead id → new owner id
 
     def as_dict(self) -> dict[str, Any]:
         return {"offered": len(self.offered), "fallback": len(self.fallback)}
@@ -370,16 +371,86 @@ def leads_assign_bulk(*, lead_ids: Sequence[int], rep: User, actor: User) -> int
 
 @transaction.atomic
 def rep_offers_reroute(*, rep: User, actor: Any = None) -> RoutingResult:
-    """A rep leaves (deactivated): their pending offers are withdrawn and routed again.
+    """A rep leaves (deactivated): nothing they held is left with nobody.
 
+    Their pending offers are withdrawn and routed again (never back to them); the leads they
+    were working (accepted, SQL, opportunity) go to the next rep of their team by the same
+    weighted round-robin, else to the team's manager, with the reason on each timeline; their
+    open SLA clocks follow the lead to its new owner.
     ``accounts.services.user_deactivate`` must call this after it deactivates a salesperson.
     """
     now = timezone.now()
     lead_ids = list(
         Offer.objects.filter(rep=rep, status=Offer.Status.PENDING).values_list("lead_id", flat=True)
     )
-    if not lead_ids:
-        return RoutingResult()
-    offers_withdraw(lead_ids=lead_ids, actor=actor, now=now)
-    back = leads_unoffer_bulk(lead_ids, actor=actor, reason=f"{rep} is no longer active", now=now)
-    return leads_route(lead_ids=back, actor=actor, exclude={pk: {rep.pk} for pk in back}, now=now)
+    result = RoutingResult()
+    if lead_ids:
+        offers_withdraw(lead_ids=lead_ids, actor=actor, now=now)
+        back = leads_unoffer_bulk(
+            lead_ids, actor=actor, reason=f"{rep} is no longer active", now=now
+        )
+        result = leads_route(
+            lead_ids=back, actor=actor, exclude={pk: {rep.pk} for pk in back}, now=now
+        )
+    result.handed_over = _worked_leads_hand_over(rep=rep, actor=actor, now=now)
+    return result
+
+
+WORKED_STATES = (LeadState.ACCEPTED, LeadState.SQL, LeadState.OPPORTUNITY)
+
+
+def _worked_leads_hand_over(*, rep: User, actor: Any, now: datetime) -> dict[int, int]:
+    """The leads ``rep`` was working → the next available rep of the team (or its manager)."""
+    leads = list(
+        Lead.objects.filter(owner=rep, state__in=WORKED_STATES)
+        .select_for_update(of=("self",))
+        .order_by("-score", "id")
+    )
+    if not leads:
+        return {}
+    team = Team.objects.select_related("manager").filter(pk=rep.team_id).first()
+    manager = team.manager if team is not None else None
+    if manager is not None and (not manager.is_active or manager.pk == rep.pk):
+        manager = None
+    allocator = Allocator.of(rep_slots(now))
+    people = {u.pk: u for u in User.objects.filter(pk__in=list(allocator.reps))}
+    moved: dict[int, int] = {}
+    events = []
+    for lead in leads:
+        if team is not None:
+            choice = allocator.to_team(team.pk, team.name, frozenset({rep.pk}))
+        else:
+            choice = Choice(None, f"{rep} belongs to no team")
+        new = people.get(choice.rep_id) if choice.rep_id is not None else manager
+        if new is None:
+            why = f"{rep} is no longer active and nobody can take the lead over: "
+            events.append(_handover_event(lead.pk, actor, now, why + choice.explanation))
+            continue
+        lead_assign(lead=lead, owner=new, actor=actor)
+        how = choice.explanation if choice.rep_id is not None else "their manager takes it over"
+        events.append(
+            _handover_event(
+                lead.pk, actor, now, f"{rep} is no longer active: handed over to {new} ({how})"
+            )
+        )
+        moved[lead.pk] = new.pk
+    by_owner: dict[int, list[int]] = {}
+    for lead_id, owner_id in moved.items():
+        by_owner.setdefault(owner_id, []).append(lead_id)
+    for owner_id, ids in by_owner.items():
+        SlaClock.objects.filter(
+            lead_id__in=ids, rep=rep, status__in=[SlaClock.Status.RUNNING, SlaClock.Status.PAUSED]
+        ).update(rep_id=owner_id)
+    timeline_events_bulk(events)
+    return moved
+
+
+def _handover_event(lead_id: int, actor: Any, now: datetime, summary: str) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "kind": TimelineEvent.Kind.ROUTING,
+        "summary": f"Routing: {summary}",
+        "actor": actor,
+        "occurred_at": now,
+        "data": {"routing": "handover"},
+    }

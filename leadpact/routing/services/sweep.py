@@ -8,6 +8,8 @@ write transactions are serialised, which gives the same guarantee.
 
 Only due clocks are read, through the ``(status, warn_at)`` and ``(status, deadline_at)``
 indexes, so the cost follows the number of clocks due, not the million that are running.
+Paused clocks (``services/pauses.py``) are not running, so the sweep neither warns nor breaches
+them; resuming gives them a new deadline from the business time they had left.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from leadpact.leads.models import Lead
 from leadpact.leads.services.lifecycle import leads_unoffer_bulk
 from leadpact.notifications.services import NotificationInput, notify
 from leadpact.routing.models import Offer, SlaClock, SlaPolicy
-from leadpact.routing.services.clocks import PolicyBook
+from leadpact.routing.services.clocks import ElapsedCounter, PolicyBook, clocks_hours_store
 from leadpact.routing.services.offers import offers_withdraw
 from leadpact.routing.services.router import leads_route
 
@@ -49,7 +51,17 @@ class SweepResult:
         return asdict(self)
 
 
-_FIELDS = ("pk", "policy_id", "lead_id", "offer_id", "rep_id", "team_id", "deadline_at")
+_FIELDS = (
+    "pk",
+    "policy_id",
+    "lead_id",
+    "offer_id",
+    "rep_id",
+    "team_id",
+    "deadline_at",
+    "started_at",
+    "paused_total",
+)
 
 
 def _claim(due: Any, batch: int) -> list[dict[str, Any]]:
@@ -168,6 +180,13 @@ def _breach_batch(now: datetime, batch: int) -> tuple[int, int, int]:
         status=SlaClock.Status.BREACHED, breached_at=now
     )
     policies = SlaPolicy.objects.in_bulk({c["policy_id"] for c in clocks})
+    timed = [
+        {**c, "status": SlaClock.Status.RUNNING, "paused_at": None}
+        for c in clocks
+        if policies[c["policy_id"]].kind != SlaPolicy.Kind.MQL_DELIVERY
+    ]
+    if timed:
+        clocks_hours_store(ElapsedCounter().hours(timed, now))
     names = _lead_names(c["lead_id"] for c in clocks)
     teams = dict(Team.objects.values_list("pk", "name"))
     audience = _Audience()

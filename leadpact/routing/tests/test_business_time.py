@@ -106,3 +106,19 @@ def test_bad_hour_specs():
         parse_hours({"funday": ["09:00-17:00"]})
     with pytest.raises(CalendarError, match="period like"):
         parse_hours({"mon": ["nine to five"]})
+
+
+def test_deadline_across_holidays_and_a_daylight_saving_change_together():
+    """Easter 2027 in England: Good Friday 26 March, clocks forward Sunday 28 March, Easter
+    Monday 29 March. Thursday 15:00 GMT + 4 business hours: 2 h on Thursday, then nothing
+    until Tuesday 09:00 BST, + 2 h = 11:00 BST, which is 10:00 UTC."""
+    london = BusinessCalendar(tz="Europe/London", country="GB", subdiv="ENG")
+    utc = ZoneInfo("UTC")
+    start = datetime(2027, 3, 25, 15, tzinfo=utc)
+    deadline = london.add(start, timedelta(hours=4))
+    assert deadline == datetime(2027, 3, 30, 10, tzinfo=utc)
+    assert deadline.astimezone(ZoneInfo("Europe/London")).hour == 11
+    assert london.between(start, deadline) == timedelta(hours=4)
+    # Without the holidays the same promise falls due on Good Friday (still GMT).
+    plain = BusinessCalendar(tz="Europe/London")
+    assert plain.add(start, timedelta(hours=4)) == datetime(2027, 3, 26, 11, tzinfo=utc)

@@ -9,7 +9,7 @@ from leadpact.accounts.services import user_deactivate
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.factories import LeadFactory, UserFactory
 from leadpact.leads.models import Lead, LeadState, TimelineEvent
-from leadpact.leads.services.lifecycle import lead_accept
+from leadpact.leads.services.lifecycle import lead_accept, lead_offer
 from leadpact.routing.models import FallbackItem, Offer, RepAvailability, SlaClock
 from leadpact.routing.services.router import (
     lead_reassign,
@@ -203,3 +203,42 @@ def test_availability_permissions(users, team_with_reps):
         availability_set(rep=reps[1], actor=manager, weight=0)
     other = UserFactory(username="x", role=Role.SALES_REP, team=reps[0].team)
     availability_set(rep=other, actor=users["admin"], weight=2)
+
+
+def test_deactivated_rep_worked_leads_are_handed_over(users, team_with_reps, brazil_rule):
+    """Leads a rep was working (accepted, SQL) go to the next rep of the team, clocks too."""
+    from leadpact.routing.models import SlaPolicy
+
+    SlaPolicy.objects.create(name="Contact", kind=SlaPolicy.Kind.FIRST_CONTACT, amount=2)
+    _, manager, reps = team_with_reps
+    ana = reps[0]
+    leads = [LeadFactory(state=LeadState.MQL, country="Brazil") for _ in range(3)]
+    for lead in leads:
+        lead_offer(lead=lead, rep=ana, actor=manager)
+        lead_accept(lead=lead, actor=ana)
+    result = rep_offers_reroute(rep=ana, actor=users["admin"])  # as user_deactivate calls it
+    assert set(result.handed_over) == {lead.pk for lead in leads}
+    assert set(result.handed_over.values()) <= {reps[1].pk, reps[2].pk}
+    for lead in leads:
+        lead.refresh_from_db()
+        assert lead.owner_id == result.handed_over[lead.pk]
+        assert lead.state == LeadState.ACCEPTED
+        clock = SlaClock.objects.get(lead=lead, policy__kind="first_contact")
+        assert clock.rep_id == lead.owner_id
+        note = lead.timeline.filter(kind=TimelineEvent.Kind.ROUTING).latest("id")
+        assert "no longer active: handed over to" in note.summary
+
+
+def test_deactivated_rep_with_nobody_left_hands_over_to_the_manager(users, team_with_reps):
+    _, manager, reps = team_with_reps
+    until = timezone.now() + timedelta(days=3)
+    for rep in reps[1:]:
+        RepAvailability.objects.create(rep=rep, out_of_office_until=until)
+    lead = LeadFactory(state=LeadState.MQL, country="Brazil")
+    lead_offer(lead=lead, rep=reps[0], actor=manager)
+    lead_accept(lead=lead, actor=reps[0])
+    user_deactivate(user=reps[0], actor=users["admin"])
+    lead.refresh_from_db()
+    assert lead.owner == manager
+    note = lead.timeline.filter(kind=TimelineEvent.Kind.ROUTING).latest("id")
+    assert "their manager takes it over" in note.summary

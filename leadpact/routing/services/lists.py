@@ -1,0 +1,131 @@
+"""The company's short lists of the hand-off: rejection reasons and the qualification checklist.
+
+Admins and sales managers add, rename, deactivate and reorder them. Nothing is deleted: past
+rejections keep pointing at their reason (reports count by it), and a deactivated reason or
+checklist item simply stops being offered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Model
+from django.utils.text import slugify
+
+from leadpact.common.errors import ApplicationError, PermissionDeniedError
+from leadpact.routing.models import QualificationItem, RejectionReason
+from leadpact.routing.roles import can_manage_routing
+
+
+def _ensure_manager(actor: Any) -> None:
+    if not can_manage_routing(actor):
+        raise PermissionDeniedError(
+            "Only an admin or a sales manager changes rejection reasons and the checklist."
+        )
+
+
+def _text(value: Any, label: str, limit: int, *, required: bool = True) -> str:
+    text = " ".join(str(value or "").split())
+    if required and not text:
+        raise ApplicationError(f"{label} is required.", extra={"field": label.lower()})
+    if len(text) > limit:
+        raise ApplicationError(
+            f"{label} is at most {limit} characters.", extra={"field": label.lower()}
+        )
+    return text
+
+
+def _next_position(model: type[Model]) -> int:
+    top = model.objects.aggregate(top=Max("position"))["top"]  # type: ignore[attr-defined]
+    return (top or 0) + 10
+
+
+def _move(model: type[Model], row: Any, *, up: bool) -> None:
+    """Swap with the neighbour; positions are renumbered 10, 20, … so ties go away."""
+    rows = list(model.objects.select_for_update().order_by("position", "id"))  # type: ignore[attr-defined]
+    index = next(i for i, r in enumerate(rows) if r.pk == row.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(rows):
+        rows[index], rows[other] = rows[other], rows[index]
+    for number, item in enumerate(rows, start=1):
+        item.position = number * 10
+    model.objects.bulk_update(rows, ["position"])  # type: ignore[attr-defined]
+
+
+# --- rejection reasons -------------------------------------------------------------------------
+@transaction.atomic
+def rejection_reason_create(*, actor: Any, label: str) -> RejectionReason:
+    _ensure_manager(actor)
+    label = _text(label, "Label", 120)
+    code = slugify(label)[:50]
+    if not code:
+        raise ApplicationError("Write the reason with some letters or digits.")
+    if RejectionReason.objects.filter(label__iexact=label).exists():
+        raise ApplicationError(f"The reason “{label}” is already on the list.")
+    base, n = code, 2
+    while RejectionReason.objects.filter(code=code).exists():
+        suffix = f"-{n}"
+        code, n = base[: 50 - len(suffix)] + suffix, n + 1
+    return RejectionReason.objects.create(
+        code=code, label=label, position=_next_position(RejectionReason)
+    )
+
+
+@transaction.atomic
+def rejection_reason_update(
+    *, reason: RejectionReason, actor: Any, label: str, is_active: bool
+) -> RejectionReason:
+    """Rename or (de)activate; the code stays, so past rejections keep their reason."""
+    _ensure_manager(actor)
+    label = _text(label, "Label", 120)
+    if RejectionReason.objects.filter(label__iexact=label).exclude(pk=reason.pk).exists():
+        raise ApplicationError(f"The reason “{label}” is already on the list.")
+    current = RejectionReason.objects.select_for_update().get(pk=reason.pk)
+    if not is_active and current.is_active:
+        others = RejectionReason.objects.filter(is_active=True).exclude(pk=current.pk)
+        if not others.exists():
+            raise ApplicationError(
+                "Keep at least one active reason: reps choose from this list when they reject."
+            )
+    current.label, current.is_active = label, is_active
+    current.save(update_fields=["label", "is_active", "updated_at"])
+    return current
+
+
+@transaction.atomic
+def rejection_reason_move(*, reason: RejectionReason, actor: Any, up: bool) -> None:
+    _ensure_manager(actor)
+    _move(RejectionReason, reason, up=up)
+
+
+# --- the qualification checklist ---------------------------------------------------------------
+@transaction.atomic
+def checklist_item_create(*, actor: Any, label: str, help_text: str = "") -> QualificationItem:
+    _ensure_manager(actor)
+    return QualificationItem.objects.create(
+        label=_text(label, "Label", 200),
+        help_text=_text(help_text, "Help text", 300, required=False),
+        position=_next_position(QualificationItem),
+    )
+
+
+@transaction.atomic
+def checklist_item_update(
+    *, item: QualificationItem, actor: Any, label: str, help_text: str, is_active: bool
+) -> QualificationItem:
+    """Change or (de)activate a checklist line; leads already qualified keep what they ticked
+    (it is written on their timeline)."""
+    _ensure_manager(actor)
+    current = QualificationItem.objects.select_for_update().get(pk=item.pk)
+    current.label = _text(label, "Label", 200)
+    current.help_text = _text(help_text, "Help text", 300, required=False)
+    current.is_active = is_active
+    current.save(update_fields=["label", "help_text", "is_active", "updated_at"])
+    return current
+
+
+@transaction.atomic
+def checklist_item_move(*, item: QualificationItem, actor: Any, up: bool) -> None:
+    _ensure_manager(actor)
+    _move(QualificationItem, item, up=up)
