@@ -153,7 +153,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "leadpact.routing.sla_sweep", "schedule": 60.0},
     "scoring-rescore": {"task": "leadpact.scoring.rescore", "schedule": 3600.0},
+    "scoring-go-live-due": {"task": "leadpact.scoring.go_live_due", "schedule": 60.0},
     "next-step-reminders": {"task": "leadpact.pipeline.next_step_reminders", "schedule": 300.0},
+    # Daily; the first run of each week stores that week's forecast snapshots (idempotent).
+    "forecast-snapshots": {"task": "leadpact.pipeline.forecast_snapshots", "schedule": 86400.0},
+    # a safety net: a capture queues its own scan; this catches one lost to a crash
+    "duplicates-pending": {"task": "leads.duplicates_scan_pending", "schedule": 300.0},
 }
 # How background jobs run without a broker: "thread" (in-process pool, the default for a
 # server) or "sync" (run at once in the caller: tests, CLI).

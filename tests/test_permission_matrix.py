@@ -138,6 +138,12 @@ def deal(w: World, role: str) -> dict[str, Any]:
     return {"deal_id": w.deal.pk}
 
 
+def _reason() -> int:
+    from leadpact.pipeline.models import LostReason
+
+    return LostReason.objects.get_or_create(label="Price")[0].pk
+
+
 def profile(w: World, role: str) -> dict[str, Any]:
     return {"profile_id": w.profile.pk}
 
@@ -148,6 +154,47 @@ def own_token(w: World, role: str) -> dict[str, Any]:
 
 def none(w: World, role: str) -> dict[str, Any]:
     return {}
+
+
+def sla_clock(w: World, role: str) -> dict[str, Any]:
+    """The running response clock of the world's offer (made inside the rolled-back call)."""
+    from leadpact.routing.models import Offer, SlaClock
+
+    offer = Offer.objects.get(lead=w.lead, status=Offer.Status.PENDING)
+    now = timezone.now()
+    clock, _ = SlaClock.objects.get_or_create(
+        policy=w.policy,
+        offer=offer,
+        defaults={
+            "lead": w.lead,
+            "rep": offer.rep,
+            "team_id": offer.team_id,
+            "started_at": now,
+            "deadline_at": now + dt.timedelta(days=3),
+        },
+    )
+    return {"pk": clock.pk}
+
+
+def business_calendar(w: World, role: str) -> dict[str, Any]:
+    from leadpact.routing.models import BusinessCalendar
+
+    calendar, _ = BusinessCalendar.objects.get_or_create(name="Matrix office")
+    return {"pk": calendar.pk}
+
+
+def rejection_reason(w: World, role: str) -> dict[str, Any]:
+    from leadpact.routing.models import RejectionReason
+
+    reason, _ = RejectionReason.objects.get_or_create(code="matrix", defaults={"label": "Matrix"})
+    return {"pk": reason.pk}
+
+
+def checklist_item(w: World, role: str) -> dict[str, Any]:
+    from leadpact.routing.models import QualificationItem
+
+    item, _ = QualificationItem.objects.get_or_create(label="Matrix item")
+    return {"pk": item.pk}
 
 
 @dataclass(frozen=True)
@@ -246,6 +293,17 @@ EXPECTED: dict[str, Route] = {
     "api:routing-rules": Route(MANAGERS),
     "api:routing-run": Route(MANAGERS, "post"),
     "api:sla-policies": Route(FUNNEL),
+    # Pausing a clock: its rep, their manager, admins.
+    "routing:clock_pause": Route(OWNER, "post", sla_clock, {"reason": "Waiting on the prospect"}),
+    "routing:clock_resume": Route(OWNER, "post", sla_clock),
+    "api:sla-clock-pause": Route(OWNER, "post", sla_clock, {"reason": "Waiting"}),
+    "api:sla-clock-resume": Route(OWNER, "post", sla_clock),
+    "routing:calendars": Route(MANAGERS),
+    "routing:calendar_edit": Route(MANAGERS, kwargs=business_calendar),
+    "routing:reasons": Route(MANAGERS),
+    "routing:reason_edit": Route(MANAGERS, "post", rejection_reason, {"action": "up"}),
+    "routing:checklist": Route(MANAGERS),
+    "routing:checklist_edit": Route(MANAGERS, "post", checklist_item, {"action": "up"}),
     # --- the lead profile ------------------------------------------------------------------------
     "scoring:live": Route(ALL),
     "scoring:versions": Route(ALL),
@@ -257,6 +315,8 @@ EXPECTED: dict[str, Route] = {
     "api:profile-versions": Route(ALL),
     "api:profile-live": Route(ALL),
     "api:profile-action": Route(MARKETING, "post", profile_action("propose")),
+    "api:profile-version": Route(ALL, kwargs=profile),
+    "api:profile-fit": Route(MARKETING, "post"),
     # --- pipeline -----------------------------------------------------------------------------
     "pipeline:board": Route(ALL),
     "pipeline:deal_new": Route(SALES | {"admin"}),
@@ -267,13 +327,45 @@ EXPECTED: dict[str, Route] = {
     "pipeline:activity_new": Route(OWNER, "post", deal, {"kind": "call", "outcome": "Talked"}),
     "pipeline:forecast": Route(ALL),
     "pipeline:review": Route(ALL),
+    # Bulk updates and the sales-process settings: sales managers and admins.
+    "pipeline:bulk_update": Route(MANAGERS, "post"),
+    "pipeline:process": Route(MANAGERS),
+    "pipeline:pipeline_new": Route(MANAGERS, "post"),
+    "pipeline:pipeline_edit": Route(
+        MANAGERS, "post", lambda w, r: {"pipeline_id": w.deal.pipeline_id}
+    ),
+    "pipeline:stage_new": Route(MANAGERS, "post", lambda w, r: {"pipeline_id": w.deal.pipeline_id}),
+    "pipeline:stage_edit": Route(MANAGERS, "post", lambda w, r: {"stage_id": w.deal.stage_id}),
+    "pipeline:stage_shift": Route(MANAGERS, "post", lambda w, r: {"stage_id": w.deal.stage_id}),
+    "pipeline:stage_remove": Route(MANAGERS, "post", lambda w, r: {"stage_id": w.deal.stage_id}),
+    "pipeline:lost_reason_new": Route(MANAGERS, "post", data={"label": "Price"}),
+    "pipeline:lost_reason_toggle": Route(MANAGERS, "post", lambda w, r: {"reason_id": _reason()}),
     "api:pipeline-deals": Route(ALL),
     "api:pipeline-deal": Route(OWNER | {"marketing"}, kwargs=deal),
     "api:pipeline-move": Route(OWNER, "post", deal),
     "api:pipeline-activities": Route(OWNER, "post", deal, {"kind": "call"}),
     "api:pipeline-pipelines": Route(ALL),
     "api:pipeline-stage": Route(MANAGERS, "delete", lambda w, r: {"stage_id": w.deal.stage_id}),
+    "api:pipeline-pipeline": Route(ALL, kwargs=lambda w, r: {"pipeline_id": w.deal.pipeline_id}),
+    "api:pipeline-stages": Route(
+        MANAGERS, "post", lambda w, r: {"pipeline_id": w.deal.pipeline_id}
+    ),
+    "api:pipeline-lost-reasons": Route(ALL),
+    "api:pipeline-lost-reason": Route(
+        MANAGERS, "patch", lambda w, r: {"reason_id": _reason()}, {"is_active": False}
+    ),
+    "api:pipeline-deals-bulk": Route(MANAGERS, "post"),
     "api:pipeline-forecast": Route(ALL),
+    # Quotas: everyone sees their own attainment; managers set sales quotas and adjust the
+    # forecast, marketing sets its targets.
+    "pipeline:quotas": Route(ALL),
+    "pipeline:quota_set": Route(MANAGERS, "post", data={"period": "2026-11", "target": "1"}),
+    "pipeline:target_set": Route(MARKETING, "post", data={"kind": "mqls", "period": "2026-11"}),
+    "pipeline:adjustment_set": Route(MANAGERS, "post"),
+    "api:pipeline-quotas": Route(ALL),
+    "api:pipeline-attainment": Route(ALL),
+    "api:pipeline-forecast-adjustments": Route(MANAGERS, "post"),
+    "api:pipeline-forecast-accuracy": Route(ALL),
     # --- notifications --------------------------------------------------------------------------
     "notifications:list": Route(ALL),
     "notifications:read": Route(ALL, "post"),

@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Leads", "leads:list", _ALL),
     ("My queue", "routing:queue", _SALES),
     ("Pipeline", "pipeline:board", _ALL),
+    ("Quotas", "pipeline:quotas", _ALL),
     ("Campaigns", "campaigns:list", _ALL),
     ("Lead profile", "scoring:live", _ALL),
     ("Duplicates", "duplicates:list", _FUNNEL),

@@ -21,16 +21,21 @@ from typing import Any
 from leadpact.accounts.models import User
 from leadpact.demo.journeys import LOST_REASONS
 from leadpact.demo.prospects import Prospect
+from leadpact.demo.quotas import demo_quotas
 from leadpact.leads.models import Lead, LeadState
 from leadpact.pipeline.models import (
     Activity,
     Deal,
     DealEvent,
+    ForecastAdjustment,
     ForecastCategory,
+    ForecastSnapshot,
     LostReason,
     Pipeline,
+    Quota,
     Stage,
 )
+from leadpact.pipeline.services.forecast import forecast_snapshots_replay
 from leadpact.pipeline.services.pipelines import StageInput, lost_reason_create, pipeline_create
 
 BATCH = 1000
@@ -38,6 +43,8 @@ CURRENCY = "EUR"
 BRL_PER_EUR = 5.5
 TAKE_RATE = 0.10  # the marketplace's commission: a deal is worth a year of it
 OPEN_STAGES = 4
+REPLAY_WEEKS = 26
+SLIPPED_WON_SHARE = 0.25  # of won deals, won after the close date the rep had expected
 
 STAGES = (
     StageInput(
@@ -84,6 +91,9 @@ class DealSummary:
     activities: int = 0
     overdue_steps: int = 0
     open_planned: int = 0
+    quotas: int = 0
+    snapshots: int = 0  # weekly forecast snapshots replayed from the history
+    slipped: int = 0  # won deals won after their expected close date
 
 
 class Revenue:
@@ -136,6 +146,10 @@ class DealHistory:
         self.lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
         self.reasons = {r.label: r for r in LostReason.objects.all()}
         self.summary = DealSummary()
+        # Its own stream, derived from the deals' seed without drawing from it, so the deals
+        # stay the same: which won deals were won after the date the rep expected.
+        self.seed_text = repr(rng.getstate()[1][:4])
+        self.slip_rng = random.Random(f"{self.seed_text}:slip")
 
     def build(self, prospects: list[Prospect], lead_ids: list[int]) -> DealSummary:
         plans = []
@@ -163,6 +177,12 @@ class DealHistory:
         self.summary.activities = len(activities)
         for deal in deals:
             self.summary.by_status[deal.status] = self.summary.by_status.get(deal.status, 0) + 1
+        self.summary.quotas = demo_quotas(now=self.now, seed=f"{self.seed_text}:quotas")
+        # Half a year of weekly forecasts replayed from the deals' timelines, scored against
+        # what was won: the forecast page's accuracy history.
+        self.summary.snapshots = forecast_snapshots_replay(
+            since=self.today - timedelta(weeks=REPLAY_WEEKS), until=self.today
+        )
         return self.summary
 
     # --- one deal --------------------------------------------------------------------------
@@ -217,7 +237,13 @@ class DealHistory:
         }
         if status == Deal.Status.WON:
             events.append(self._move(path[-1], self.won, end, actor))
-            deal.update(stage=self.won, stage_entered_at=end, closed_at=end, close_date=end.date())
+            expected = end.date()
+            if self.slip_rng.random() < SLIPPED_WON_SHARE:  # won later than the rep expected
+                expected = max(
+                    created.date(), expected - timedelta(days=self.slip_rng.randint(5, 40))
+                )
+                self.summary.slipped += expected < end.date()
+            deal.update(stage=self.won, stage_entered_at=end, closed_at=end, close_date=expected)
         elif status == Deal.Status.LOST:
             reason = closing.reason if closing.reason in self.reasons else LOST_REASONS[0]
             event = self._move(path[-1], self.lost, end, actor, reason=reason)
@@ -321,6 +347,9 @@ class DealHistory:
 
 
 def demo_pipeline_reset() -> None:
+    ForecastSnapshot.objects.all().delete()
+    ForecastAdjustment.objects.all().delete()
+    Quota.objects.all().delete()
     Activity.objects.all().delete()
     DealEvent.objects.all().delete()
     Deal.objects.all().delete()

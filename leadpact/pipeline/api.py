@@ -17,7 +17,7 @@ from leadpact.accounts.models import User
 from leadpact.common.api import StrictSerializer
 from leadpact.common.errors import PermissionDeniedError
 from leadpact.leads.models import Company, Lead
-from leadpact.pipeline.models import Activity, Deal, ForecastCategory, Pipeline, Stage
+from leadpact.pipeline.models import Activity, Deal, ForecastCategory, LostReason, Pipeline, Stage
 from leadpact.pipeline.policies import (
     can_configure,
     can_create_deal,
@@ -26,10 +26,28 @@ from leadpact.pipeline.policies import (
     can_view_deal,
     visible_deals,
 )
+from leadpact.pipeline.quota_api import forecast_extra_json
 from leadpact.pipeline.services.activities import activity_log
-from leadpact.pipeline.services.deals import DealInput, deal_create, deal_move, deal_update
-from leadpact.pipeline.services.forecast import forecast_period
-from leadpact.pipeline.services.pipelines import StageInput, pipeline_create, stage_delete
+from leadpact.pipeline.services.deals import (
+    BulkItem,
+    DealInput,
+    deal_create,
+    deal_move,
+    deal_update,
+    deals_bulk_update,
+)
+from leadpact.pipeline.services.forecast import forecast_period, scope_from_key, stage_rates
+from leadpact.pipeline.services.pipelines import (
+    StageInput,
+    lost_reason_create,
+    lost_reason_set_active,
+    pipeline_create,
+    pipeline_update,
+    stage_add,
+    stage_delete,
+    stage_place,
+    stage_update,
+)
 
 LIST_LIMIT = 500
 
@@ -89,6 +107,12 @@ class DealIn(StrictSerializer):
     stage = serializers.IntegerField(required=False, min_value=1)
     forecast_category = serializers.ChoiceField(
         choices=ForecastCategory.choices, required=False, default=ForecastCategory.PIPELINE
+    )
+    checked = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        help_text="Qualification checklist items ticked, when the lead is only accepted.",
     )
 
 
@@ -163,10 +187,12 @@ class DealListApi(APIView):
         company = get_object_or_404(Company, pk=data.pop("company")) if "company" in data else None
         owner = get_object_or_404(User, pk=data.pop("owner")) if "owner" in data else None
         stage = get_object_or_404(Stage, pk=data.pop("stage")) if "stage" in data else None
+        checked = data.pop("checked", [])
         deal = deal_create(
             data=DealInput(**data, company=company, owner=owner, stage=stage),
             actor=request.user,  # type: ignore[arg-type]
             lead=lead,
+            checked=checked,
         )
         return Response(DealOut(deal).data, status=status.HTTP_201_CREATED)
 
@@ -255,12 +281,165 @@ class PipelineListApi(APIView):
         return Response(PipelineOut(pipeline).data, status=status.HTTP_201_CREATED)
 
 
+class StagePatchIn(StrictSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+    probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    kind = serializers.ChoiceField(choices=Stage.Kind.choices, required=False)
+    exit_criteria = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False
+    )
+    position = serializers.IntegerField(min_value=0, required=False)
+
+
+class StageDeleteIn(StrictSerializer):
+    move_to = serializers.IntegerField(
+        min_value=1, required=False, help_text="Where the stage's deals go first."
+    )
+
+
 class StageDetailApi(APIView):
-    @extend_schema(request=None, responses={204: None}, summary="Delete a stage with no deals")
+    @extend_schema(
+        parameters=[StageDeleteIn],
+        request=None,
+        responses={204: None},
+        summary="Delete a stage (409 while deals are in it, unless `move_to` names where they go)",
+    )
     def delete(self, request: Request, stage_id: int) -> Response:
         _require(can_configure(request.user), "Only admins and sales managers set up pipelines.")
-        stage_delete(stage=get_object_or_404(Stage, pk=stage_id))
+        stage = get_object_or_404(Stage, pk=stage_id)
+        data = _valid(StageDeleteIn, request.query_params.dict())
+        target = get_object_or_404(Stage, pk=data["move_to"]) if "move_to" in data else None
+        stage_delete(stage=stage, move_to=target, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=StagePatchIn, responses=StageOut, summary="Rename, re-weight, reorder")
+    def patch(self, request: Request, stage_id: int) -> Response:
+        _require(can_configure(request.user), "Only admins and sales managers set up pipelines.")
+        stage = get_object_or_404(Stage, pk=stage_id)
+        data = _valid(StagePatchIn, request.data)
+        position = data.pop("position", None)
+        if data:
+            stage = stage_update(stage=stage, **data)
+        if position is not None:
+            stage_place(stage=stage, position=position)
+            stage.refresh_from_db()
+        return Response(StageOut(stage).data)
+
+
+class StageAddIn(StageIn):
+    position = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class StageListApi(APIView):
+    @extend_schema(request=StageAddIn, responses={201: StageOut}, summary="Add a stage")
+    def post(self, request: Request, pipeline_id: int) -> Response:
+        _require(can_configure(request.user), "Only admins and sales managers set up pipelines.")
+        pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
+        data = _valid(StageAddIn, request.data)
+        position = data.pop("position", None)
+        stage = stage_add(pipeline=pipeline, stage=StageInput(**data), position=position)
+        return Response(StageOut(stage).data, status=status.HTTP_201_CREATED)
+
+
+class PipelinePatchIn(StrictSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+    is_default = serializers.BooleanField(required=False)
+
+
+class PipelineDetailApi(APIView):
+    @extend_schema(
+        responses=PipelineOut,
+        summary="A pipeline, its stages, and each stage's learned probability",
+    )
+    def get(self, request: Request, pipeline_id: int) -> Response:
+        _require(can_use_pipeline(request.user), "Sign in with a leadpact role.")
+        pipeline = get_object_or_404(Pipeline.objects.prefetch_related("stages"), pk=pipeline_id)
+        body = PipelineOut(pipeline).data
+        learned = {r.stage.pk: r for r in stage_rates(pipeline=pipeline)}
+        for stage in body["stages"]:
+            rate = learned.get(stage["id"])
+            stage["learned_probability"] = (
+                None if rate is None or rate.learned is None else round(rate.learned * 100, 1)
+            )
+            stage["closed_deals_through"] = 0 if rate is None else rate.reached
+        return Response(body)
+
+    @extend_schema(request=PipelinePatchIn, responses=PipelineOut, summary="Rename, make default")
+    def patch(self, request: Request, pipeline_id: int) -> Response:
+        _require(can_configure(request.user), "Only admins and sales managers set up pipelines.")
+        pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
+        data = _valid(PipelinePatchIn, request.data)
+        pipeline = pipeline_update(pipeline=pipeline, **data)
+        return Response(PipelineOut(pipeline).data)
+
+
+class LostReasonOut(serializers.ModelSerializer):
+    class Meta:
+        model = LostReason
+        fields = ["id", "label", "is_active"]
+
+
+class LostReasonIn(StrictSerializer):
+    label = serializers.CharField(max_length=100)
+
+
+class LostReasonPatchIn(StrictSerializer):
+    is_active = serializers.BooleanField()
+
+
+class LostReasonListApi(APIView):
+    @extend_schema(responses=LostReasonOut(many=True), summary="Lost reasons")
+    def get(self, request: Request) -> Response:
+        _require(can_use_pipeline(request.user), "Sign in with a leadpact role.")
+        return Response(LostReasonOut(LostReason.objects.all(), many=True).data)
+
+    @extend_schema(request=LostReasonIn, responses={201: LostReasonOut}, summary="Add one")
+    def post(self, request: Request) -> Response:
+        _require(can_configure(request.user), "Only admins and sales managers set up pipelines.")
+        data = _valid(LostReasonIn, request.data)
+        reason = lost_reason_create(label=data["label"])
+        return Response(LostReasonOut(reason).data, status=status.HTTP_201_CREATED)
+
+
+class LostReasonDetailApi(APIView):
+    @extend_schema(request=LostReasonPatchIn, responses=LostReasonOut, summary="(De)activate")
+    def patch(self, request: Request, reason_id: int) -> Response:
+        _require(can_configure(request.user), "Only admins and sales managers set up pipelines.")
+        reason = get_object_or_404(LostReason, pk=reason_id)
+        data = _valid(LostReasonPatchIn, request.data)
+        return Response(
+            LostReasonOut(lost_reason_set_active(reason=reason, active=data["is_active"])).data
+        )
+
+
+class BulkDealIn(StrictSerializer):
+    id = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1)
+
+
+class BulkIn(StrictSerializer):
+    deals = BulkDealIn(many=True)
+    owner = serializers.IntegerField(min_value=1, required=False)
+    forecast_category = serializers.ChoiceField(choices=ForecastCategory.choices, required=False)
+    close_date = serializers.DateField(required=False)
+    stage = serializers.IntegerField(min_value=1, required=False)
+    confirmed = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, default=list
+    )
+
+
+class DealBulkApi(APIView):
+    @extend_schema(
+        request=BulkIn,
+        responses=DealOut(many=True),
+        summary="One change to many deals, all or nothing (409 names the refused deals)",
+    )
+    def post(self, request: Request) -> Response:
+        _require(can_configure(request.user), "Only sales managers and admins bulk-update deals.")
+        data = _valid(BulkIn, request.data)
+        items = [BulkItem(deal_id=d["id"], version=d["version"]) for d in data.pop("deals")]
+        done = deals_bulk_update(actor=request.user, items=items, **data)  # type: ignore[arg-type]
+        return Response(DealOut(done, many=True).data)
 
 
 class ForecastIn(StrictSerializer):
@@ -268,6 +447,9 @@ class ForecastIn(StrictSerializer):
     end = serializers.DateField()
     quota = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, min_value=0)
     currency = serializers.CharField(max_length=3, required=False)
+    scope = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, help_text="company, rep:<id>, team:<id>"
+    )
 
 
 class ForecastApi(APIView):
@@ -277,6 +459,7 @@ class ForecastApi(APIView):
         data = _valid(ForecastIn, request.query_params.dict())
         if "currency" in data:
             data["currency"] = data["currency"].upper()
+        data["scope"] = scope_from_key(data.get("scope"), user=request.user)
         result = forecast_period(user=request.user, **data)
         return Response(
             {
@@ -292,5 +475,6 @@ class ForecastApi(APIView):
                 "quota": None if result.quota is None else str(result.quota),
                 "attainment_probability": result.attainment,
                 "by_category": result.by_category,
+                **forecast_extra_json(result),
             }
         )

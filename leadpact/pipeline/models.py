@@ -198,3 +198,154 @@ class Activity(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.outcome}"
+
+
+# --- quotas, targets and the forecast's history -----------------------------------------------
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class Quota(TimestampedModel):
+    """A target for one period (a calendar month or quarter).
+
+    * ``revenue``: closed-won revenue of a rep (``rep``) or a sales team (``team``), in
+      ``currency``;
+    * ``mqls``: leads that became marketing qualified in the period (company-wide, no currency);
+    * ``marketing_pipeline``: the amount of deals opened from marketing's leads in the period
+      (company-wide, in ``currency``).
+
+    One row per (kind, scope, period): setting it again updates ``target`` (``set_by`` and
+    ``updated_at`` say who and when). A quota of a rep who has since left stays, shown as such.
+    """
+
+    class Kind(models.TextChoices):
+        REVENUE = "revenue", "Revenue (closed won)"
+        MQLS = "mqls", "MQLs"
+        MARKETING_PIPELINE = "marketing_pipeline", "Marketing-sourced pipeline"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="quotas",
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="quotas"
+    )
+    period_kind = models.CharField(max_length=10, choices=PeriodKind.choices)
+    start = models.DateField()
+    end = models.DateField()
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-start", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "rep", "start", "end"],
+                condition=Q(rep__isnull=False),
+                name="quota_rep_period_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "team", "start", "end"],
+                condition=Q(team__isnull=False),
+                name="quota_team_period_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "start", "end"],
+                condition=Q(rep__isnull=True, team__isnull=True),
+                name="quota_company_period_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(rep__isnull=True) | Q(team__isnull=True), name="quota_one_scope"
+            ),
+            models.CheckConstraint(condition=Q(target__gte=0), name="quota_target_positive"),
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="quota_period"),
+        ]
+        indexes = [models.Index(fields=["kind", "start", "end"], name="quota_period")]
+
+    def __str__(self) -> str:
+        who = self.rep or self.team or "Company"
+        return f"{self.get_kind_display()} {who} {self.start:%Y-%m-%d}..{self.end:%Y-%m-%d}"
+
+
+class ForecastAdjustment(TimestampedModel):
+    """A manager's own call for a rep's period, recorded beside the rep's commit / best case."""
+
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="forecast_adjustments"
+    )
+    start = models.DateField()
+    end = models.DateField()
+    currency = models.CharField(max_length=3)
+    commit = models.DecimalField(max_digits=14, decimal_places=2)
+    best_case = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.TextField(blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-start", "rep", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rep", "start", "end", "currency"], name="adjustment_rep_period_unique"
+            ),
+            models.CheckConstraint(condition=Q(commit__gte=0), name="adjustment_commit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep} {self.start:%Y-%m-%d}: {self.commit} {self.currency}"
+
+
+class ForecastSnapshot(models.Model):
+    """One method's forecast for one period and scope, taken once a week.
+
+    ``scope`` is ``company``, ``team:<id>`` or ``rep:<id>``. When the period has closed,
+    ``actual`` (won revenue) and ``error`` (forecast - actual) are filled in.
+    """
+
+    class Method(models.TextChoices):
+        WEIGHTED = "weighted", "Weighted pipeline"
+        COMMIT = "commit", "Commit roll-up"
+        BEST_CASE = "best_case", "Best case"
+        MONTE_CARLO = "monte_carlo", "Monte Carlo P50"
+
+    week = models.DateField(help_text="The Monday of the week the snapshot was taken in.")
+    period_kind = models.CharField(max_length=10, choices=PeriodKind.choices)
+    start = models.DateField()
+    end = models.DateField()
+    scope = models.CharField(max_length=30)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    currency = models.CharField(max_length=3)
+    value = models.DecimalField(max_digits=16, decimal_places=2)
+    p10 = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    p90 = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    taken_at = models.DateTimeField()
+    actual = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    error = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start", "scope", "method", "-week"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "start", "end", "scope", "method", "currency"],
+                name="snapshot_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["scope", "start", "end"], name="snapshot_scope"),
+            models.Index(fields=["end", "scored_at"], name="snapshot_unscored"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.method} {self.start:%Y-%m-%d} week {self.week:%Y-%m-%d}"

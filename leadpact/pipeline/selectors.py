@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from leadpact.pipeline.models import Activity, Deal, DealEvent, Pipeline, Stage
 from leadpact.pipeline.policies import visible_deals
@@ -124,24 +124,6 @@ def currencies_in_use(*, user: Any) -> list[str]:
         .annotate(n=Count("id"))
         .order_by("-n")
         .values_list("currency", flat=True)
-    )
-
-
-def review_rows(*, user: Any, stale_days: int, today: date) -> QuerySet[Deal]:
-    """Open deals with no activity for ``stale_days`` or past their close date."""
-    from datetime import timedelta
-
-    cutoff = today - timedelta(days=stale_days)
-    return (
-        visible_deals(user)
-        .filter(status=Deal.Status.OPEN)
-        .filter(
-            Q(close_date__lt=today)
-            | Q(last_activity_at__isnull=True, created_at__date__lt=cutoff)
-            | Q(last_activity_at__date__lt=cutoff)
-        )
-        .select_related("owner", "stage")
-        .order_by("close_date", "id")
     )
 
 

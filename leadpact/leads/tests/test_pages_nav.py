@@ -9,7 +9,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"Leads", "Pipeline", "Campaigns", "Lead profile", "API tokens", "API docs"}
+EVERYONE = {"Leads", "Pipeline", "Quotas", "Campaigns", "Lead profile", "API tokens", "API docs"}
 EXPECTED = {
     "admin": EVERYONE | {"Duplicates", "Imports", "Forms", "Routing", "SLA", "People"},
     "marketing": EVERYONE | {"Duplicates", "Imports", "Forms", "SLA"},

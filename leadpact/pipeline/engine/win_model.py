@@ -41,10 +41,27 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
+    """ECE: over equal-width bins of the predicted probability, the mean |predicted - observed|
+    weighted by the share of rows in the bin. 0 is perfectly calibrated."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if y.size == 0:
+        return float("nan")
+    edges = np.linspace(0, 1, n_bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, n_bins - 1)
+    predicted = np.bincount(which, weights=p, minlength=n_bins)
+    observed = np.bincount(which, weights=y, minlength=n_bins)
+    return float(np.abs(predicted - observed).sum() / y.size)
+
+
 class WinProbabilityModel:
     """Learned: ``model_`` (the fitted scikit-learn pipeline), ``calibration_`` (per bin: mean
-    predicted, observed win rate, count), ``brier_``, ``auc_`` (NaN with one class),
-    ``base_rate_``."""
+    predicted, observed win rate, count: the reliability table), ``ece_`` (expected calibration
+    error: the count-weighted mean gap between predicted and observed over the bins),
+    ``brier_``, ``auc_`` (NaN with one class), ``base_rate_``, ``n_rows_``, ``folds_`` (the
+    cross-validation folds the out-of-sample predictions came from; 0 when the history was too
+    thin to cross-validate and the base rate stood in)."""
 
     def __init__(self, C: float = 1.0, n_bins: int = 10, cv: int = 5, random_state: int = 0):
         self.C = C
@@ -75,6 +92,8 @@ class WinProbabilityModel:
             oof = cross_val_predict(self._pipeline(), X, y, cv=split, method="predict_proba")[:, 1]
         else:
             oof = np.full(len(y), self.base_rate_)
+        self.n_rows_ = len(y)
+        self.folds_ = int(folds) if folds >= 2 else 0
         self.brier_ = float(brier_score_loss(y, oof))
         self.auc_ = float(roc_auc_score(y, oof))
         edges = np.linspace(0, 1, self.n_bins + 1)
@@ -89,6 +108,7 @@ class WinProbabilityModel:
             for b in range(self.n_bins)
             if (which == b).any()
         ]
+        self.ece_ = expected_calibration_error(y, oof, n_bins=self.n_bins)
         self.model_ = self._pipeline().fit(X, y)
         return self
 

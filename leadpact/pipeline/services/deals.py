@@ -4,13 +4,14 @@ and every change names the ``version`` it was made from (optimistic locking)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from leadpact.accounts.models import Role, User
@@ -21,6 +22,7 @@ from leadpact.leads.services import lifecycle
 from leadpact.pipeline.models import Deal, DealEvent, ForecastCategory, LostReason, Pipeline, Stage
 from leadpact.pipeline.money import money_clean
 from leadpact.pipeline.policies import can_create_deal, can_own_deals, ensure_can_edit
+from leadpact.routing.services.qualification import lead_qualify_checked
 
 CONVERTIBLE = (LeadState.ACCEPTED, LeadState.SQL)
 
@@ -91,11 +93,19 @@ def _event(
 
 
 @transaction.atomic
-def deal_create(*, data: DealInput, actor: User | None, lead: Lead | None = None) -> Deal:
+def deal_create(
+    *,
+    data: DealInput,
+    actor: User | None,
+    lead: Lead | None = None,
+    checked: Iterable[int] = (),
+) -> Deal:
     """A new open deal in the first open stage (or ``data.stage``).
 
     From a lead: the lead must be sales accepted or qualified; it becomes an opportunity through
-    the lifecycle services (accepted → SQL → opportunity) and stays linked, touches and all.
+    the lifecycle services and stays linked, touches and all. A lead that is only accepted is
+    qualified first through the company's qualification checklist (``checked`` are the ticked
+    item ids), exactly as the qualify button does: an unticked item refuses the deal.
     """
     if actor is not None and not can_create_deal(actor):
         raise PermissionDeniedError("Only salespeople and admins create deals.")
@@ -131,7 +141,9 @@ def deal_create(*, data: DealInput, actor: User | None, lead: Lead | None = None
         if Deal.objects.filter(lead=lead).exists():
             raise ConflictError("This lead already has a deal.", code="lead_has_deal")
         if lead.state == LeadState.ACCEPTED:
-            lifecycle.lead_qualify(lead=lead, actor=actor, note="Qualified by opening a deal.")
+            lead_qualify_checked(
+                lead=lead, actor=actor, checked=checked, note="Qualified by opening a deal."
+            )
         lifecycle.lead_convert(lead=lead, actor=actor, note=f"Deal opened: {name}")
         company = company or lead.company
         account_name = account_name or lead.company_name
@@ -366,3 +378,133 @@ def next_stage(deal: Deal, stages: Sequence[Stage]) -> Stage | None:
     ordered = sorted(stages, key=lambda s: s.position)
     later = [s for s in ordered if s.position > deal.stage.position and s.kind != Stage.Kind.LOST]
     return later[0] if later else None
+
+
+BULK_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """A deal ticked for a bulk update and the version the manager saw it at."""
+
+    deal_id: int
+    version: int
+
+
+@transaction.atomic
+def deals_bulk_update(
+    *,
+    actor: User | None,
+    items: Sequence[BulkItem],
+    owner: int | None = None,
+    forecast_category: str | None = None,
+    close_date: date | None = None,
+    stage: int | None = None,
+    confirmed: Sequence[str] = (),
+) -> list[Deal]:
+    """One change applied to many deals, all or nothing, through ``deal_update`` and
+    ``deal_move`` (so the permission, exit-criteria and version checks are the same as for one
+    deal). Any refusal rolls every deal back and names the deals that failed."""
+    items = list({i.deal_id: i for i in reversed(items)}.values())[::-1]  # a deal once
+    if not items:
+        raise ApplicationError("Tick the deals to update first.", code="bulk_empty")
+    if len(items) > BULK_LIMIT:
+        raise ApplicationError(f"Update at most {BULK_LIMIT} deals at once.", code="bulk_large")
+    changes: dict[str, Any] = {}
+    if owner is not None:
+        found = User.objects.filter(pk=owner).first()
+        if found is None:
+            raise ApplicationError("No such owner.", extra={"owner": ["Unknown."]})
+        changes["owner"] = found
+    if forecast_category:
+        changes["forecast_category"] = _check_category(forecast_category)
+    if close_date is not None:
+        changes["close_date"] = close_date
+    target = None
+    if stage is not None:
+        target = Stage.objects.filter(pk=stage).first()
+        if target is None:
+            raise ApplicationError("No such stage.", extra={"stage": ["Unknown."]})
+    if not changes and target is None:
+        raise ApplicationError(
+            "Choose what to change: owner, forecast category, close date or stage.",
+            code="bulk_nothing",
+        )
+    deals = Deal.objects.select_related("stage").in_bulk([i.deal_id for i in items])
+    done: list[Deal] = []
+    failed: list[str] = []
+    for item in items:
+        deal = deals.get(item.deal_id)
+        if deal is None:
+            failed.append(f"deal {item.deal_id}: no such deal")
+            continue
+        try:
+            version = item.version
+            if changes:
+                deal = deal_update(deal=deal, actor=actor, version=version, **changes)
+                version = deal.version
+            if target is not None and target.pk != deal.stage_id:
+                deal = deal_move(
+                    deal=deal, actor=actor, stage=target, version=version, confirmed=confirmed
+                )
+        except (ApplicationError, PermissionDeniedError) as exc:
+            failed.append(f"{deal.name}: {exc.message}")
+            continue
+        done.append(deal)
+    if failed:
+        raise ConflictError(
+            f"Nothing was changed; {len(failed)} of {len(items)} deal(s) were refused: "
+            + " ".join(failed[:5])
+            + (" …" if len(failed) > 5 else ""),
+            code="bulk_refused",
+            extra={"failed": failed},
+        )
+    return done
+
+
+@transaction.atomic
+def deals_move_stage_bulk(*, from_stage: Stage, to_stage: Stage, actor: User | None) -> int:
+    """Every deal in ``from_stage`` goes to ``to_stage`` (same pipeline and kind), as when a
+    stage is removed from the sales process: one UPDATE, one timeline entry per deal, each
+    deal's version bumped so an edit made from the old page is refused. Exit criteria are not
+    asked: the deals are relocated by whoever configures the process, not advanced."""
+    if to_stage.pk == from_stage.pk:
+        raise ApplicationError("Choose a different stage to move the deals to.")
+    if to_stage.pipeline_id != from_stage.pipeline_id:
+        raise ApplicationError("Move the deals to a stage of the same pipeline.")
+    if to_stage.kind != from_stage.kind:
+        raise ApplicationError(
+            f"Move the deals to another {from_stage.get_kind_display().lower()} stage, "
+            "so no deal is won, lost or reopened by a configuration change."
+        )
+    now = timezone.now()
+    ids = list(
+        Deal.objects.select_for_update().filter(stage=from_stage).values_list("pk", flat=True)
+    )
+    fields: dict[str, Any] = {"stage": to_stage, "version": F("version") + 1, "updated_at": now}
+    if to_stage.kind == Stage.Kind.OPEN:
+        fields["stage_entered_at"] = now
+    Deal.objects.filter(pk__in=ids).update(**fields)
+    actor_id = getattr(actor, "pk", None)
+    data = {
+        "from_stage": from_stage.pk,
+        "to_stage": to_stage.pk,
+        "from_name": from_stage.name,
+        "to_name": to_stage.name,
+        "note": f"Stage {from_stage.name} removed from the sales process.",
+    }
+    DealEvent.objects.bulk_create(
+        [
+            DealEvent(
+                deal_id=pk,
+                kind=DealEvent.Kind.STAGE,
+                summary=f"{from_stage.name} → {to_stage.name} (stage removed)"[:300],
+                actor_id=actor_id,
+                data=data,
+                occurred_at=now,
+            )
+            for pk in ids
+        ],
+        batch_size=2000,
+    )
+    return len(ids)

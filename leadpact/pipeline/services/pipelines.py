@@ -29,6 +29,8 @@ def _clean_stages(stages: Sequence[StageInput]) -> list[StageInput]:
         name = (stage.name or "").strip()
         if not name:
             raise ApplicationError(f"Stage {number} has no name.")
+        if len(name) > 100:
+            raise ApplicationError(f"Stage {number}: keep the name under 100 characters.")
         if name.lower() in seen:
             raise ApplicationError(f"Two stages are called {name!r}.")
         seen.add(name.lower())
@@ -132,23 +134,119 @@ def stage_update(*, stage: Stage, **changes: Any) -> Stage:
 
 
 @transaction.atomic
-def stage_delete(*, stage: Stage) -> None:
-    """Refused while deals are in the stage (move them first) or if it is the last won stage."""
+def stage_delete(*, stage: Stage, move_to: Stage | None = None, actor: Any = None) -> int:
+    """Delete a stage. While deals are in it, it is refused unless ``move_to`` names another
+    stage of the same pipeline and kind, where its deals go first (each move on the deal's
+    timeline). The last won stage can't go. Returns the number of deals moved."""
     locked = Stage.objects.select_for_update().get(pk=stage.pk)
     count = Deal.objects.filter(stage=locked).count()
-    if count:
-        raise ConflictError(
-            f"{count} deal(s) are in stage {locked.name!r}; move them before deleting it.",
-            code="stage_has_deals",
-        )
     others = Stage.objects.filter(pipeline_id=locked.pipeline_id).exclude(pk=locked.pk)
     _clean_stages([StageInput(s.name, s.probability, s.kind, s.exit_criteria) for s in others])
+    moved = 0
+    if count:
+        if move_to is None:
+            raise ConflictError(
+                f"{count} deal(s) are in stage {locked.name!r}; move them to another stage "
+                "before deleting it.",
+                code="stage_has_deals",
+                extra={"deals": count},
+            )
+        from leadpact.pipeline.services.deals import deals_move_stage_bulk
+
+        moved = deals_move_stage_bulk(from_stage=locked, to_stage=move_to, actor=actor)
     locked.delete()
+    _renumber(locked.pipeline_id)
+    return moved
 
 
+def _renumber(pipeline_id: int) -> None:
+    stages = list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position", "id"))
+    for i, s in enumerate(stages):
+        s.position = i
+    Stage.objects.bulk_update(stages, ["position"])
+
+
+@transaction.atomic
+def stage_reorder(*, pipeline: Pipeline, order: Sequence[int]) -> list[Stage]:
+    """Put the pipeline's stages in ``order`` (every stage id once)."""
+    stages = {s.pk: s for s in Stage.objects.select_for_update().filter(pipeline=pipeline)}
+    try:
+        ids = [int(i) for i in order]
+    except (TypeError, ValueError):
+        raise ApplicationError("Stages are given by their numbers.") from None
+    if sorted(ids) != sorted(stages):
+        raise ApplicationError("Give every stage of the pipeline exactly once to reorder them.")
+    for position, pk in enumerate(ids):
+        stages[pk].position = position
+    Stage.objects.bulk_update(list(stages.values()), ["position"])
+    return [stages[pk] for pk in ids]
+
+
+def stage_shift(*, stage: Stage, by: int) -> list[Stage]:
+    """Move a stage ``by`` places up (negative) or down (positive) its pipeline."""
+    ids = _stage_ids(stage.pipeline_id)
+    return stage_place(stage=stage, position=ids.index(stage.pk) + by)
+
+
+def stage_place(*, stage: Stage, position: int) -> list[Stage]:
+    """Put a stage at ``position`` (0 = first; past the end = last), the others keeping their
+    order."""
+    ids = _stage_ids(stage.pipeline_id)
+    to = max(0, min(len(ids) - 1, int(position)))
+    ids.insert(to, ids.pop(ids.index(stage.pk)))
+    return stage_reorder(pipeline=stage.pipeline, order=ids)
+
+
+def _stage_ids(pipeline_id: int) -> list[int]:
+    return list(
+        Stage.objects.filter(pipeline_id=pipeline_id)
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def pipeline_update(
+    *, pipeline: Pipeline, name: str | None = None, is_default: bool | None = None
+) -> Pipeline:
+    """Rename a pipeline or make it the default one."""
+    locked = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ApplicationError("Give the pipeline a name.")
+        if Pipeline.objects.filter(name__iexact=name).exclude(pk=locked.pk).exists():
+            raise ConflictError(f"A pipeline called {name!r} already exists.")
+        locked.name = name[:100]
+    if is_default:
+        Pipeline.objects.exclude(pk=locked.pk).filter(is_default=True).update(is_default=False)
+        locked.is_default = True
+    elif is_default is False and locked.is_default:
+        raise ApplicationError("Make another pipeline the default instead.")
+    locked.save()
+    return locked
+
+
+@transaction.atomic
 def lost_reason_create(*, label: str) -> LostReason:
+    """A new lost reason; an inactive one with the same label comes back instead."""
     label = (label or "").strip()
     if not label:
         raise ApplicationError("Give the lost reason a label.")
-    reason, _ = LostReason.objects.get_or_create(label=label)
+    if len(label) > 100:
+        raise ApplicationError("Keep the lost reason under 100 characters.")
+    existing = LostReason.objects.select_for_update().filter(label__iexact=label).first()
+    if existing is not None:
+        if existing.is_active:
+            raise ConflictError(f"The lost reason {existing.label!r} already exists.")
+        existing.is_active = True
+        existing.save(update_fields=["is_active", "updated_at"])
+        return existing
+    return LostReason.objects.create(label=label)
+
+
+def lost_reason_set_active(*, reason: LostReason, active: bool) -> LostReason:
+    """Deactivate a lost reason (past deals keep it) or bring it back."""
+    reason.is_active = bool(active)
+    reason.save(update_fields=["is_active", "updated_at"])
     return reason

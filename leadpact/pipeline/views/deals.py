@@ -16,16 +16,30 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from leadpact.common.errors import ApplicationError
-from leadpact.leads.models import Lead
+from leadpact.leads.models import Lead, LeadState
 from leadpact.pipeline import forms, selectors
-from leadpact.pipeline.models import Activity, ForecastCategory, LostReason, Pipeline, Stage
+from leadpact.pipeline.models import (
+    Activity,
+    Deal,
+    ForecastCategory,
+    LostReason,
+    Pipeline,
+    Stage,
+)
 from leadpact.pipeline.policies import (
     can_create_deal,
     can_edit_deal,
 )
 from leadpact.pipeline.services.activities import activity_log
-from leadpact.pipeline.services.deals import DealInput, deal_create, deal_move, deal_update
+from leadpact.pipeline.services.deals import (
+    DealInput,
+    deal_create,
+    deal_move,
+    deal_update,
+    next_stage,
+)
 from leadpact.pipeline.views.access import deal_for, pipeline_user
+from leadpact.routing.services.qualification import checklist
 
 
 @login_required
@@ -59,6 +73,7 @@ def board(request: HttpRequest) -> HttpResponse:
 def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
     pipeline_user(request)
     deal = deal_for(request, deal_id, edit=False)
+    stages = selectors.pipeline_stages(deal.pipeline)
     return render(
         request,
         "pipeline/deal.html",
@@ -66,7 +81,9 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
             "deal": deal,
             "events": selectors.deal_events(deal=deal),
             "activities": selectors.deal_activities(deal=deal),
-            "stages": selectors.pipeline_stages(deal.pipeline),
+            "stages": stages,
+            "next_stage": next_stage(deal, stages) if deal.status == Deal.Status.OPEN else None,
+            "log_kind": request.GET.get("log", ""),
             "can_edit": can_edit_deal(request.user, deal),
             "kinds": Activity.Kind.choices,
             "categories": ForecastCategory.choices,
@@ -102,6 +119,7 @@ def deal_new(request: HttpRequest) -> HttpResponse:
                 ),
                 actor=user,
                 lead=lead,
+                checked=[v for v in post.getlist("item") if v.strip().isdigit()],
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -111,7 +129,14 @@ def deal_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pipeline/deal_new.html",
-        {"lead": lead, "categories": ForecastCategory.choices, "post": request.POST},
+        {
+            "lead": lead,
+            "categories": ForecastCategory.choices,
+            "post": request.POST,
+            # An accepted lead is qualified on the way: the company's checklist, as on the queue.
+            "checklist": checklist() if lead and lead.state == LeadState.ACCEPTED else [],
+            "ticked": {v for v in request.POST.getlist("item")},
+        },
         status=400 if request.method == "POST" else 200,
     )
 

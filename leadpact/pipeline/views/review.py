@@ -1,26 +1,136 @@
-"""The pipeline review page."""
+"""The pipeline review page: per rep and team, by stage and category, what moved, what is stuck,
+what is overdue, how stages convert; for marketing, the deals that came from its leads. Managers
+bulk-update the listed deals from here."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from leadpact.accounts.models import Role, User
+from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError
-from leadpact.pipeline import forms, selectors
+from leadpact.pipeline import forms, review_selectors, selectors
+from leadpact.pipeline.models import ForecastCategory, Pipeline, Stage
+from leadpact.pipeline.policies import can_configure as can_bulk_update
+from leadpact.pipeline.services.deals import BulkItem, deals_bulk_update
 from leadpact.pipeline.views.access import pipeline_user
+
+
+def _int(query: QueryDict, name: str, label: str, default: int | None) -> int | None:
+    value = forms.parse_int(query.get(name), label, required=False)
+    return default if value is None else value
+
+
+def _filters(
+    request: HttpRequest, user: User, pipelines: list[Pipeline]
+) -> review_selectors.ReviewFilters:
+    query = request.GET
+    chosen = query.get("pipeline", "")
+    pipeline = next((p for p in pipelines if str(p.pk) == chosen), None)
+    if chosen and pipeline is None:
+        raise ApplicationError("No such pipeline; choose one from the list.")
+    pipeline = pipeline or pipelines[0]
+    # Marketing reviews the deals that came from its leads; others may ask for that view.
+    from_leads = has_role(user, Role.MARKETING) or query.get("source") == "leads"
+    return review_selectors.ReviewFilters(
+        pipeline=pipeline,
+        today=timezone.localdate(),
+        team_id=_int(query, "team", "Team", None),
+        rep_id=_int(query, "rep", "Rep", None),
+        from_leads=from_leads,
+        stale_days=_int(query, "days", "No-activity days", 14) or 0,
+        movement_days=_int(query, "since", "Movement days", 7) or 0,
+        history_days=_int(query, "history", "History days", 90) or 0,
+    )
 
 
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
     user = pipeline_user(request)
+    pipelines = list(Pipeline.objects.all())
+    choices = review_selectors.review_choices(user=user)
+    context: dict[str, Any] = {
+        "pipelines": pipelines,
+        "choices": choices,
+        "query": request.GET,
+        "is_marketing": has_role(user, Role.MARKETING),
+        "can_bulk": can_bulk_update(user),
+        "categories": ForecastCategory.choices,
+        "data": None,
+    }
+    if not pipelines:
+        return render(request, "pipeline/review.html", context)
+    status = 200
     try:
-        days = forms.parse_int(request.GET.get("days") or "14", "Days") or 14
+        filters = _filters(request, user, pipelines)
+        review_selectors.review_filters_check(choices=choices, filters=filters)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        days = 14
-    today = timezone.localdate()
-    rows = list(selectors.review_rows(user=user, stale_days=days, today=today)[:200])
-    return render(request, "pipeline/review.html", {"rows": rows, "days": days, "today": today})
+        filters = review_selectors.ReviewFilters(
+            pipeline=pipelines[0],
+            today=timezone.localdate(),
+            from_leads=has_role(user, Role.MARKETING),
+        )
+        status = 400
+    stages = selectors.pipeline_stages(filters.pipeline)
+    data = review_selectors.review(user=user, filters=filters, stages=stages)
+    context |= {
+        "data": data,
+        "filters": filters,
+        "stages": stages,
+        "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
+        "chart": json.dumps(data.chart),
+        "owners": choices.reps,
+        "teams": review_selectors.team_rows(reps=data.reps, teams=choices.teams),
+    }
+    return render(request, "pipeline/review.html", context, status=status)
+
+
+@login_required
+@require_POST
+def bulk_update(request: HttpRequest) -> HttpResponse:
+    """Apply one change (owner, forecast category, close date or stage) to the ticked deals, all
+    or nothing; each deal carries the version the manager saw."""
+    user = pipeline_user(request)
+    if not can_bulk_update(user):
+        raise PermissionDenied("Only sales managers and admins update deals in bulk.")
+    post = request.POST
+    back = post.get("back") or reverse("pipeline:review")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("pipeline:review")
+    try:
+        items = []
+        for raw in post.getlist("deal"):
+            deal_id, _, version = str(raw).partition(":")
+            items.append(
+                BulkItem(
+                    deal_id=forms.parse_int(deal_id, "Deal") or 0,
+                    version=forms.parse_int(version, "Version") or 0,
+                )
+            )
+        changes: dict[str, Any] = {}
+        if post.get("owner"):
+            changes["owner"] = forms.parse_int(post["owner"], "Owner")
+        if post.get("forecast_category"):
+            changes["forecast_category"] = post["forecast_category"]
+        if post.get("close_date"):
+            changes["close_date"] = forms.parse_date(post["close_date"], "Close date")
+        if post.get("stage"):
+            changes["stage"] = forms.parse_int(post["stage"], "Stage")
+        done = deals_bulk_update(
+            actor=user, items=items, confirmed=forms.confirmed(post), **changes
+        )
+        messages.success(request, f"{len(done)} deal{'s' if len(done) != 1 else ''} updated.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(back)

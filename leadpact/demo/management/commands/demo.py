@@ -82,7 +82,16 @@ class Command(BaseCommand):
             by_status = ", ".join(f"{k} {v:,}" for k, v in sorted(d.by_status.items()))
             self.stdout.write(
                 f"Pipeline: {d.deals:,} deals ({by_status}), {d.events:,} deal events, "
-                f"{d.activities:,} activities ({d.overdue_steps} next steps overdue)."
+                f"{d.activities:,} activities ({d.overdue_steps} next steps overdue); "
+                f"{d.quotas} quotas and targets, {d.snapshots:,} weekly forecast snapshots."
+            )
+        if summary.offer_history is not None:
+            h = summary.offer_history
+            self.stdout.write(
+                f"Hand-off history: {h.offers:,} answered offers ({h.accepted:,} accepted, "
+                f"{h.rejected:,} rejected, {h.expired:,} expired and re-offered); SLA clocks "
+                f"{h.clocks_met:,} met, {h.clocks_breached:,} breached, {h.clocks_running:,} "
+                f"running, {h.clocks_paused} paused."
             )
         if summary.profile is not None:
             p = summary.profile

@@ -1,0 +1,364 @@
+"""Reads for quotas and attainment: what each rep, team and marketing was asked for in a
+period, and what they achieved.
+
+``quota_attainment`` is the one call other pages use for a single rep, team or the company;
+``attainment_board`` is the quota page (every rep and team the viewer may see, in a fixed
+number of queries whatever their number).
+
+What counts:
+
+* revenue: deals won (``closed_at``) in the period, in the quota's currency, owned by the rep
+  (or by a member of the team; the team's current members);
+* MQLs: distinct leads that became marketing qualified in the period (their timeline's state
+  change to ``mql``; a lead that did so twice counts once);
+* marketing-sourced pipeline: the amount of deals opened from a lead (``Deal.lead``) in the
+  period (the deal's creation on its timeline), in the target's currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from leadpact.accounts.models import Role, Team, User
+from leadpact.accounts.roles import has_role
+from leadpact.common.errors import ApplicationError
+from leadpact.leads.models import LeadState, TimelineEvent
+from leadpact.pipeline.models import Deal, DealEvent, Quota
+from leadpact.pipeline.periods import Period
+from leadpact.pipeline.quota_policies import manages_team
+
+DEFAULT_CURRENCY = "EUR"
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal | None) -> Decimal:
+    """A sum of money as the database returns it (SQLite drops trailing zeros), to the cent."""
+    return (value or Decimal("0")).quantize(CENT)
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The period as [first instant, first instant after) in the current time zone."""
+    if end < start:
+        raise ApplicationError(
+            f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()}).",
+            extra={"end": ["Before the start."]},
+        )
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def won_deals(*, start: date, end: date, currency: str | None = None) -> QuerySet[Deal]:
+    lo, hi = _bounds(start, end)
+    qs = Deal.objects.filter(status=Deal.Status.WON, closed_at__gte=lo, closed_at__lt=hi)
+    return qs.filter(currency=currency) if currency else qs
+
+
+def mqls_in_period(*, start: date, end: date) -> int:
+    """Distinct leads that became MQL in ``start``..``end`` (from the leads' timelines)."""
+    lo, hi = _bounds(start, end)
+    return (
+        TimelineEvent.objects.filter(
+            kind=TimelineEvent.Kind.STATE_CHANGE,
+            occurred_at__gte=lo,
+            occurred_at__lt=hi,
+            data__to=LeadState.MQL,
+        )
+        .values("lead_id")
+        .distinct()
+        .count()
+    )
+
+
+def marketing_pipeline_in_period(*, start: date, end: date, currency: str) -> Decimal:
+    """The amount of deals opened from marketing's leads in ``start``..``end``."""
+    lo, hi = _bounds(start, end)
+    total = DealEvent.objects.filter(
+        kind=DealEvent.Kind.CREATED,
+        occurred_at__gte=lo,
+        occurred_at__lt=hi,
+        deal__lead__isnull=False,
+        deal__currency=currency,
+    ).aggregate(total=Sum("deal__amount"))["total"]
+    return cents(total)
+
+
+@dataclass
+class Attainment:
+    kind: str
+    label: str
+    start: date
+    end: date
+    currency: str
+    target: Decimal | None
+    actual: Decimal
+    quota: Quota | None = None
+    rep: User | None = None
+    team: Team | None = None
+    left: bool = False  # the rep has left (inactive): shown as such
+    target_source: str = ""  # "set", "sum of monthly quotas", "sum of reps' quotas" or ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.target is None or self.target == 0:
+            return None
+        return float(self.actual / self.target)
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.ratio is None else round(self.ratio * 100)
+
+    @property
+    def gap(self) -> Decimal | None:
+        return None if self.target is None else max(self.target - self.actual, Decimal("0"))
+
+    @property
+    def is_money(self) -> bool:
+        return self.kind != Quota.Kind.MQLS
+
+
+def _scope_filter(rep: User | None, team: Team | None) -> dict[str, Any]:
+    if rep is not None and team is not None:
+        raise ApplicationError("Attainment is for a rep, a team or the company, not both.")
+    if rep is not None:
+        return {"rep": rep}
+    if team is not None:
+        return {"team": team}
+    return {"rep__isnull": True, "team__isnull": True}
+
+
+def stored_quota(
+    *,
+    kind: str = Quota.Kind.REVENUE,
+    start: date,
+    end: date,
+    rep: User | None = None,
+    team: Team | None = None,
+) -> tuple[Decimal | None, str, Quota | None, str]:
+    """The stored target for the scope and ``start``..``end``: ``(target, currency, quota,
+    source)``. The quota of exactly that period; else the sum of the monthly quotas inside it
+    (a quarter asked for by its months); for a team with neither, the sum of its members'."""
+    scope = _scope_filter(rep, team)
+    quotas = Quota.objects.filter(kind=kind, **scope)
+    exact = quotas.filter(start=start, end=end).first()
+    if exact is not None:
+        return exact.target, exact.currency, exact, "set"
+    months = list(quotas.filter(period_kind="month", start__gte=start, end__lte=end))
+    if months and len({q.currency for q in months}) == 1:
+        return (
+            sum((q.target for q in months), Decimal("0")),
+            months[0].currency,
+            None,
+            ("sum of monthly quotas"),
+        )
+    if team is not None:
+        members = list(
+            Quota.objects.filter(kind=kind, rep__team=team, start=start, end=end).values_list(
+                "target", "currency"
+            )
+        )
+        if members and len({c for _, c in members}) == 1:
+            return (
+                sum((t for t, _ in members), Decimal("0")),
+                members[0][1],
+                None,
+                ("sum of reps' quotas"),
+            )
+    return None, "", None, ""
+
+
+def quota_attainment(
+    *,
+    user: User | None = None,
+    team: Team | None = None,
+    start: date,
+    end: date,
+    kind: str = Quota.Kind.REVENUE,
+    currency: str | None = None,
+) -> Attainment:
+    """Attainment of a rep (``user``), a sales team (``team``) or the company (neither) for
+    ``start``..``end``: the stored target (see ``stored_quota``) beside what was achieved.
+
+    The currency is the quota's; without a quota, ``currency`` (default EUR). Permission is the
+    caller's business (``quota_policies.can_view_rep`` / ``can_view_team``)."""
+    _bounds(start, end)
+    if kind not in Quota.Kind.values:
+        raise ApplicationError(f"Unknown quota kind {kind!r}.")
+    target, quota_currency, quota, source = stored_quota(
+        kind=kind, start=start, end=end, rep=user, team=team
+    )
+    code = "" if kind == Quota.Kind.MQLS else (quota_currency or currency or DEFAULT_CURRENCY)
+    if kind == Quota.Kind.REVENUE:
+        qs = won_deals(start=start, end=end, currency=code)
+        if user is not None:
+            qs = qs.filter(owner=user)
+        elif team is not None:
+            qs = qs.filter(owner__team=team)
+        actual = cents(qs.aggregate(total=Sum("amount"))["total"])
+    elif kind == Quota.Kind.MQLS:
+        actual = Decimal(mqls_in_period(start=start, end=end))
+    else:
+        actual = marketing_pipeline_in_period(start=start, end=end, currency=code)
+    label = str(user or team or "Company")
+    return Attainment(
+        kind=kind,
+        label=label,
+        start=start,
+        end=end,
+        currency=code,
+        target=target,
+        actual=actual,
+        quota=quota,
+        rep=user,
+        team=team,
+        left=bool(user is not None and not user.is_active),
+        target_source=source,
+    )
+
+
+@dataclass
+class AttainmentBoard:
+    period: Period
+    currency: str
+    reps: list[Attainment] = field(default_factory=list)
+    teams: list[Attainment] = field(default_factory=list)
+    marketing: list[Attainment] = field(default_factory=list)
+    quotas: list[Quota] = field(default_factory=list)
+
+
+def visible_sales_people(viewer: Any) -> tuple[QuerySet[User], QuerySet[Team]]:
+    """The salespeople and sales teams whose numbers ``viewer`` may see."""
+    people = User.objects.filter(role__in=[Role.SALES_REP, Role.SALES_MANAGER])
+    teams = Team.objects.filter(kind=Team.Kind.SALES)
+    if has_role(viewer, Role.ADMIN, Role.MARKETING):
+        return people, teams
+    if has_role(viewer, Role.SALES_MANAGER):
+        team_ids = {t.pk for t in teams if manages_team(viewer, t)}
+        return (
+            people.filter(Q(pk=viewer.pk) | Q(team_id__in=team_ids)),
+            teams.filter(pk__in=team_ids),
+        )
+    if has_role(viewer, Role.SALES_REP):
+        return people.filter(pk=viewer.pk), teams.none()
+    return people.none(), teams.none()
+
+
+def attainment_board(
+    *, viewer: Any, period: Period, currency: str | None = None
+) -> AttainmentBoard:
+    """Every rep and team ``viewer`` may see with their revenue quota and attainment for
+    ``period``, and marketing's targets. A fixed number of queries: people, teams, quotas,
+    won revenue by rep and by team, MQLs, marketing pipeline.
+
+    Reps listed: the active salespeople, and those who have left but had a quota or won a deal
+    in the period (marked as left)."""
+    start, end = period.start, period.end
+    people_qs, teams_qs = visible_sales_people(viewer)
+    quotas = list(
+        Quota.objects.filter(start=start, end=end)
+        .select_related("rep", "team", "set_by")
+        .order_by("kind", "id")
+    )
+    main = currency or next((q.currency for q in quotas if q.currency), None) or DEFAULT_CURRENCY
+    won = won_deals(start=start, end=end)
+    by_rep = {
+        (row["owner_id"], row["currency"]): row["total"]
+        for row in won.filter(owner__in=people_qs)
+        .values("owner_id", "currency")
+        .annotate(total=Sum("amount"), n=Count("id"))
+    }
+    by_team = {
+        (row["owner__team_id"], row["currency"]): row["total"]
+        for row in won.filter(owner__team__in=teams_qs)
+        .values("owner__team_id", "currency")
+        .annotate(total=Sum("amount"), n=Count("id"))
+    }
+    revenue = [q for q in quotas if q.kind == Quota.Kind.REVENUE]
+    rep_quota = {q.rep_id: q for q in revenue if q.rep_id}
+    team_quota = {q.team_id: q for q in revenue if q.team_id}
+    people = [
+        p
+        for p in people_qs.select_related("team")
+        if p.is_active or p.pk in rep_quota or any(k[0] == p.pk for k in by_rep)
+    ]
+    board = AttainmentBoard(period=period, currency=main, quotas=quotas)
+    for person in people:
+        q = rep_quota.get(person.pk)
+        code = q.currency if q else main
+        board.reps.append(
+            Attainment(
+                kind=Quota.Kind.REVENUE,
+                label=str(person),
+                start=start,
+                end=end,
+                currency=code,
+                target=q.target if q else None,
+                actual=cents(by_rep.get((person.pk, code))),
+                quota=q,
+                rep=person,
+                team=person.team,
+                left=not person.is_active,
+                target_source="set" if q else "",
+            )
+        )
+    for team in teams_qs:
+        q = team_quota.get(team.pk)
+        members = [r for r in board.reps if r.team is not None and r.team.pk == team.pk]
+        target, source, code = (q.target, "set", q.currency) if q else (None, "", main)
+        if q is None:
+            member_quotas = [r for r in members if r.target is not None and r.currency == main]
+            if member_quotas:
+                target = sum((r.target for r in member_quotas if r.target), Decimal("0"))
+                source = "sum of reps' quotas"
+        board.teams.append(
+            Attainment(
+                kind=Quota.Kind.REVENUE,
+                label=str(team),
+                start=start,
+                end=end,
+                currency=code,
+                target=target,
+                actual=cents(by_team.get((team.pk, code))),
+                quota=q,
+                team=team,
+                target_source=source,
+            )
+        )
+    mql_q = next((q for q in quotas if q.kind == Quota.Kind.MQLS and not q.rep_id), None)
+    board.marketing.append(
+        Attainment(
+            kind=Quota.Kind.MQLS,
+            label="MQLs",
+            start=start,
+            end=end,
+            currency="",
+            target=mql_q.target if mql_q else None,
+            actual=Decimal(mqls_in_period(start=start, end=end)),
+            quota=mql_q,
+            target_source="set" if mql_q else "",
+        )
+    )
+    pipe_q = next((q for q in quotas if q.kind == Quota.Kind.MARKETING_PIPELINE), None)
+    code = pipe_q.currency if pipe_q else main
+    board.marketing.append(
+        Attainment(
+            kind=Quota.Kind.MARKETING_PIPELINE,
+            label="Marketing-sourced pipeline",
+            start=start,
+            end=end,
+            currency=code,
+            target=pipe_q.target if pipe_q else None,
+            actual=marketing_pipeline_in_period(start=start, end=end, currency=code),
+            quota=pipe_q,
+            target_source="set" if pipe_q else "",
+        )
+    )
+    return board

@@ -1,0 +1,138 @@
+"""Bulk updates for managers: one change to many deals, all or nothing, versions respected."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from leadpact.common.errors import ApplicationError, ConflictError
+from leadpact.factories import UserFactory
+from leadpact.pipeline.models import Deal, DealEvent
+from leadpact.pipeline.services.deals import BulkItem, deal_update, deals_bulk_update
+
+
+@pytest.fixture
+def two(make_deal):
+    return make_deal(name="One"), make_deal(name="Two")
+
+
+def _items(*deals):
+    return [BulkItem(d.pk, d.version) for d in deals]
+
+
+def test_owner_category_and_date_in_one_go(two, users, sales_team):
+    manager = users["sales_manager"]
+    teammate = UserFactory(username="rep3", role="sales_rep", team=sales_team)
+    close = timezone.localdate() + dt.timedelta(days=40)
+    done = deals_bulk_update(
+        actor=manager,
+        items=_items(*two),
+        owner=teammate.pk,
+        forecast_category="commit",
+        close_date=close,
+    )
+    assert len(done) == 2
+    for deal in Deal.objects.all():
+        assert (deal.owner, deal.forecast_category, deal.close_date, deal.version) == (
+            teammate,
+            "commit",
+            close,
+            2,
+        )
+        assert deal.events.filter(kind=DealEvent.Kind.FIELD, actor=manager).count() == 3
+
+
+def test_a_stale_version_rolls_everything_back(two, users):
+    one, other = two
+    deal_update(deal=other, actor=users["sales_rep"], version=1, amount="5.00")  # meanwhile
+    with pytest.raises(ConflictError, match=r"Nothing was changed.*Two: Someone changed") as err:
+        deals_bulk_update(
+            actor=users["sales_manager"],
+            items=_items(one, Deal(pk=other.pk, version=1, name="Two")),
+            forecast_category="commit",
+        )
+    assert err.value.extra["failed"]
+    assert set(Deal.objects.values_list("forecast_category", flat=True)) == {"pipeline"}
+    one.refresh_from_db()
+    assert one.version == 1 and not one.events.filter(kind=DealEvent.Kind.FIELD).exists()
+
+
+def test_stage_change_checks_exit_criteria(two, pipeline, users):
+    proposal = pipeline.stages.get(name="Proposal")
+    with pytest.raises(ConflictError, match="Confirm the exit criteria"):
+        deals_bulk_update(actor=users["sales_manager"], items=_items(*two), stage=proposal.pk)
+    assert not Deal.objects.filter(stage=proposal).exists()
+    deals_bulk_update(
+        actor=users["sales_manager"],
+        items=_items(*two),
+        stage=proposal.pk,
+        confirmed=["Budget confirmed", "Decision maker known"],
+    )
+    assert Deal.objects.filter(stage=proposal).count() == 2
+
+
+def test_someone_elses_deal_is_refused(make_deal, users):
+    mine = make_deal(name="Mine")
+    theirs = make_deal(name="Theirs", owner=users["other_rep"])  # not the manager's team
+    with pytest.raises(ConflictError, match="Theirs: You may not change"):
+        deals_bulk_update(
+            actor=users["sales_manager"], items=_items(mine, theirs), forecast_category="commit"
+        )
+    assert not Deal.objects.filter(forecast_category="commit").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "Choose what to change"),
+        ({"forecast_category": "maybe"}, "Forecast category"),
+        ({"owner": 999999}, "No such owner"),
+        ({"stage": 999999}, "No such stage"),
+        ({"close_date": dt.date(2000, 1, 1)}, "in the past"),
+    ],
+)
+def test_bad_bulk_input(two, users, kwargs, message):
+    with pytest.raises(ApplicationError, match=message):
+        deals_bulk_update(actor=users["sales_manager"], items=_items(*two), **kwargs)
+    assert set(Deal.objects.values_list("version", flat=True)) == {1}
+
+
+def test_nothing_ticked(users):
+    with pytest.raises(ApplicationError, match="Tick the deals"):
+        deals_bulk_update(actor=users["admin"], items=[], forecast_category="commit")
+
+
+def test_bulk_from_the_review_page(two, users, client_for):
+    client = client_for("sales_manager")
+    form = {"deal": [f"{d.pk}:{d.version}" for d in two], "forecast_category": "best_case"}
+    r = client.post("/pipeline/review/bulk/", form, follow=True)
+    assert "2 deals updated" in r.content.decode()
+    assert set(Deal.objects.values_list("forecast_category", flat=True)) == {"best_case"}
+    r = client.post("/pipeline/review/bulk/", form | {"forecast_category": "commit"}, follow=True)
+    assert "Nothing was changed" in r.content.decode()  # the versions are stale now
+    r = client.post("/pipeline/review/bulk/", {"deal": ["x:1"], "owner": "1"}, follow=True)
+    assert "Deal must be a whole number" in r.content.decode()
+    rep = client_for("sales_rep").post("/pipeline/review/bulk/", form)
+    assert rep.status_code == 403
+    assert set(Deal.objects.values_list("forecast_category", flat=True)) == {"best_case"}
+
+
+def test_bulk_api(two, client_for):
+    body = {
+        "deals": [{"id": d.pk, "version": d.version} for d in two],
+        "forecast_category": "commit",
+    }
+    r = client_for("sales_manager").post(
+        "/api/pipeline/deals/bulk/", body, content_type="application/json"
+    )
+    assert r.status_code == 200 and {d["version"] for d in r.json()} == {2}
+    r = client_for("sales_manager").post(
+        "/api/pipeline/deals/bulk/", body, content_type="application/json"
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "bulk_refused"
+    r = client_for("sales_rep").post(
+        "/api/pipeline/deals/bulk/", body, content_type="application/json"
+    )
+    assert r.status_code == 403

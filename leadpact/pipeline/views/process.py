@@ -1,0 +1,220 @@
+"""Sales-process settings: pipelines and their stages (name, order, default probability, exit
+criteria, won/lost kinds), the learned probabilities beside the configured ones, and the lost
+reasons. Sales managers and admins only; every change goes through services/pipelines.py and a
+refusal is a message on the page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from leadpact.accounts.models import User
+from leadpact.common.errors import ApplicationError
+from leadpact.pipeline import forms
+from leadpact.pipeline.models import Deal, LostReason, Pipeline, Stage
+from leadpact.pipeline.policies import can_configure
+from leadpact.pipeline.services import pipelines as process
+from leadpact.pipeline.services.forecast import stage_rates
+from leadpact.pipeline.views.access import pipeline_user
+
+PROCESS = "pipeline:process"
+
+
+def _configurer(request: HttpRequest) -> User:
+    user = pipeline_user(request)
+    if not can_configure(user):
+        raise PermissionDenied("Only sales managers and admins set up the sales process.")
+    return user
+
+
+def _criteria(raw: str | None) -> list[str]:
+    return [line.strip() for line in (raw or "").splitlines() if line.strip()]
+
+
+def _stage_lines(raw: str | None) -> list[process.StageInput]:
+    """``Name | probability | kind | criterion; criterion`` per line (kind and criteria
+    optional), as typed in the new-pipeline form."""
+    stages = []
+    for number, line in enumerate((raw or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 2:
+            raise ApplicationError(
+                f"Line {number}: write the stage as 'Name | probability' "
+                "(optionally '| open/won/lost | criterion; criterion')."
+            )
+        kind = (parts[2] if len(parts) > 2 and parts[2] else Stage.Kind.OPEN).lower()
+        criteria = [c for c in (parts[3] if len(parts) > 3 else "").split(";") if c.strip()]
+        probability = forms.parse_int(parts[1], f"Line {number}: probability")
+        stages.append(process.StageInput(parts[0], probability or 0, kind, tuple(criteria)))
+    return stages
+
+
+@login_required
+def settings(request: HttpRequest) -> HttpResponse:
+    _configurer(request)
+    pipelines = list(Pipeline.objects.all())
+    per_stage = {
+        row["stage_id"]: row["n"]
+        for row in Deal.objects.values("stage_id").annotate(n=Count("id")).order_by()
+    }
+    rows = []
+    for pipeline in pipelines:
+        rates = stage_rates(pipeline=pipeline)
+        rows.append(
+            {
+                "pipeline": pipeline,
+                "rates": rates,
+                "stages": [(r, per_stage.get(r.stage.pk, 0)) for r in rates],
+                "has_won": any(r.stage.kind == Stage.Kind.WON for r in rates),
+            }
+        )
+    return render(
+        request,
+        "pipeline/process.html",
+        {
+            "rows": rows,
+            "lost_reasons": list(LostReason.objects.order_by("-is_active", "label")),
+            "kinds": Stage.Kind.choices,
+        },
+    )
+
+
+def _done(request: HttpRequest, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(PROCESS)
+
+
+@login_required
+@require_POST
+def pipeline_new(request: HttpRequest) -> HttpResponse:
+    _configurer(request)
+    try:
+        pipeline = process.pipeline_create(
+            name=request.POST.get("name", ""),
+            stages=_stage_lines(request.POST.get("stages")),
+            is_default=request.POST.get("is_default") == "on",
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(PROCESS)
+    return _done(request, f"Pipeline {pipeline.name} created.")
+
+
+@login_required
+@require_POST
+def pipeline_edit(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    _configurer(request)
+    pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
+    try:
+        updated = process.pipeline_update(
+            pipeline=pipeline,
+            name=request.POST.get("name"),
+            is_default=True if request.POST.get("is_default") == "on" else None,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(PROCESS)
+    return _done(request, f"Pipeline {updated.name} saved.")
+
+
+@login_required
+@require_POST
+def stage_new(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    _configurer(request)
+    pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
+    post = request.POST
+    try:
+        stage = process.stage_add(
+            pipeline=pipeline,
+            stage=process.StageInput(
+                name=post.get("name", ""),
+                probability=forms.parse_int(post.get("probability"), "Probability") or 0,
+                kind=post.get("kind") or Stage.Kind.OPEN,
+                exit_criteria=tuple(_criteria(post.get("exit_criteria"))),
+            ),
+            position=forms.parse_int(post.get("position"), "Position", required=False),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(PROCESS)
+    return _done(request, f"Stage {stage.name} added to {pipeline.name}.")
+
+
+@login_required
+@require_POST
+def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
+    _configurer(request)
+    stage = get_object_or_404(Stage, pk=stage_id)
+    post = request.POST
+    try:
+        changes: dict[str, object] = {}
+        if "name" in post:
+            changes["name"] = post["name"]
+        if "probability" in post:
+            changes["probability"] = forms.parse_int(post["probability"], "Probability")
+        if post.get("kind"):
+            changes["kind"] = post["kind"]
+        if "exit_criteria" in post:
+            changes["exit_criteria"] = _criteria(post["exit_criteria"])
+        process.stage_update(stage=stage, **changes)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(PROCESS)
+    return _done(request, f"Stage {stage.name} saved.")
+
+
+@login_required
+@require_POST
+def stage_shift(request: HttpRequest, stage_id: int) -> HttpResponse:
+    _configurer(request)
+    stage = get_object_or_404(Stage, pk=stage_id)
+    by = -1 if request.POST.get("direction") == "up" else 1
+    process.stage_shift(stage=stage, by=by)
+    return _done(request, f"Stage {stage.name} moved {'up' if by < 0 else 'down'}.")
+
+
+@login_required
+@require_POST
+def stage_remove(request: HttpRequest, stage_id: int) -> HttpResponse:
+    user = _configurer(request)
+    stage = get_object_or_404(Stage, pk=stage_id)
+    try:
+        target_id = forms.parse_int(request.POST.get("move_to"), "Move to", required=False)
+        target = Stage.objects.filter(pk=target_id).first() if target_id else None
+        if target_id and target is None:
+            raise ApplicationError("No such stage to move the deals to.")
+        moved = process.stage_delete(stage=stage, move_to=target, actor=user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(PROCESS)
+    suffix = f"; {moved} deal(s) moved to {target.name}" if moved and target else ""
+    return _done(request, f"Stage {stage.name} deleted{suffix}.")
+
+
+@login_required
+@require_POST
+def lost_reason_new(request: HttpRequest) -> HttpResponse:
+    _configurer(request)
+    try:
+        reason = process.lost_reason_create(label=request.POST.get("label", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(PROCESS)
+    return _done(request, f"Lost reason {reason.label} added.")
+
+
+@login_required
+@require_POST
+def lost_reason_toggle(request: HttpRequest, reason_id: int) -> HttpResponse:
+    _configurer(request)
+    reason = get_object_or_404(LostReason, pk=reason_id)
+    reason = process.lost_reason_set_active(reason=reason, active=request.POST.get("active") == "1")
+    state = "active" if reason.is_active else "deactivated"
+    return _done(request, f"Lost reason {reason.label} {state}.")
