@@ -157,6 +157,8 @@ CELERY_BEAT_SCHEDULE = {
     "next-step-reminders": {"task": "leadpact.pipeline.next_step_reminders", "schedule": 300.0},
     # Daily; the first run of each week stores that week's forecast snapshots (idempotent).
     "forecast-snapshots": {"task": "leadpact.pipeline.forecast_snapshots", "schedule": 86400.0},
+    # Refresh-ahead of the pipeline review's stage-flow figures (cached for 600 s).
+    "review-flows-refresh": {"task": "leadpact.pipeline.review_flows_refresh", "schedule": 240.0},
     # a safety net: a capture queues its own scan; this catches one lost to a crash
     "duplicates-pending": {"task": "leads.duplicates_scan_pending", "schedule": 300.0},
 }

@@ -6,8 +6,9 @@ over the open deals (grouped by owner, stage, category and currency), one read o
 timelines over the history window, and bounded lists (one LIMIT query per open stage for the
 stale and the overdue deals, one for the deals that moved). The arithmetic on the timeline
 (movement, conversion, days in stage) is vectorised with pandas and numpy. Conversion and days in
-stage (the costliest read: every stage entry of the history window) are cached for five
-minutes per exact question; everything else is read live.
+stage (the costliest read: every stage entry of the history window) are cached per exact
+question and refreshed ahead of expiry by a periodic job for every review opened in the last
+day; everything else is read live.
 """
 
 from __future__ import annotations
@@ -401,28 +402,97 @@ def _spells(scope: QuerySet[Deal], since: datetime) -> np.ndarray:
     return pd.DataFrame.from_records(rows, coerce_float=True).to_numpy(dtype="float64")
 
 
-FLOW_CACHE_SECONDS = 300
+FLOW_CACHE_SECONDS = 600
+FLOW_RECENT_KEY = "pipeline:review:recent"
+FLOW_RECENT_DAYS = 1  # a review not opened for a day is no longer kept warm
+
+
+def _flows_key(scope: QuerySet[Deal], since: datetime, stages: list[Stage]) -> str:
+    sql, params = scope.values("pk").query.sql_with_params()
+    shape = [(s.pk, s.position, s.kind) for s in stages]
+    raw = f"{sql}|{params!r}|{since.isoformat()}|{shape!r}"
+    return "pipeline:review:flows:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _flows_compute(
+    scope: QuerySet[Deal], since: datetime, stages: list[Stage], key: str
+) -> list[tuple[Any, ...]]:
+    flows = _flows(_spells(scope, since), stages)
+    found = [
+        (f.stage.pk, f.entered, f.left, f.advanced, f.conversion, f.avg_days, f.median_days)
+        for f in flows
+    ]
+    cache.set(key, found, FLOW_CACHE_SECONDS)
+    return found
 
 
 def _flows_cached(scope: QuerySet[Deal], since: datetime, stages: list[Stage]) -> list[StageFlow]:
     """``_flows`` of ``_spells``, kept for ``FLOW_CACHE_SECONDS``: conversion and days in stage
     describe the last months, and reading every stage entry of a large pipeline is the page's
     costliest query, so a review reopened within minutes reuses the figures (the page says
-    so). The key is the exact query (scope, filters, window) and the stages' order and kinds."""
-    sql, params = scope.values("pk").query.sql_with_params()
-    shape = [(s.pk, s.position, s.kind) for s in stages]
-    raw = f"{sql}|{params!r}|{since.isoformat()}|{shape!r}"
-    key = "pipeline:review:flows:" + hashlib.sha256(raw.encode()).hexdigest()
+    so), and ``review_flows_refresh`` recomputes the figures of every review opened in the last
+    day before they expire (refresh-ahead), so a regular reader never waits for that read. The
+    key is the exact query (scope, filters, window) and the stages' order and kinds."""
+    key = _flows_key(scope, since, stages)
     found = cache.get(key)
     if found is None:
-        flows = _flows(_spells(scope, since), stages)
-        found = [
-            (f.stage.pk, f.entered, f.left, f.advanced, f.conversion, f.avg_days, f.median_days)
-            for f in flows
-        ]
-        cache.set(key, found, FLOW_CACHE_SECONDS)
+        found = _flows_compute(scope, since, stages, key)
     by_pk = {s.pk: s for s in stages}
     return [StageFlow(by_pk[row[0]], *row[1:]) for row in found if row[0] in by_pk]
+
+
+def _flows_remember(*, user: Any, filters: ReviewFilters) -> None:
+    """Note that ``user`` opened this review, for ``review_flows_refresh``. A read-modify-write
+    of one cache entry: two reviews opened at the same instant may drop one note, which only
+    means that review is read afresh once more."""
+    recent = cache.get(FLOW_RECENT_KEY) or {}
+    spec = (
+        user.pk,
+        filters.pipeline.pk,
+        filters.team_id,
+        filters.rep_id,
+        filters.from_leads,
+        filters.history_days,
+    )
+    recent[spec] = timezone.now().isoformat()
+    cache.set(FLOW_RECENT_KEY, recent, None)
+
+
+def review_flows_refresh() -> int:
+    """Recompute the stage-flow figures of every review opened in the last day (periodic, more
+    often than ``FLOW_CACHE_SECONDS``); forget older ones. Returns how many were refreshed. A
+    user who left or a pipeline that is gone drops out."""
+    recent: dict[tuple[Any, ...], str] = cache.get(FLOW_RECENT_KEY) or {}
+    cutoff = timezone.now() - timedelta(days=FLOW_RECENT_DAYS)
+    keep = {k: v for k, v in recent.items() if datetime.fromisoformat(v) >= cutoff}
+    users = User.objects.filter(pk__in={k[0] for k in keep}, is_active=True).in_bulk()
+    pipelines = Pipeline.objects.filter(pk__in={k[1] for k in keep}).in_bulk()
+    stages_of: dict[int, list[Stage]] = {}
+    for stage in Stage.objects.filter(pipeline__in=list(pipelines)).order_by("position"):
+        stages_of.setdefault(stage.pipeline_id, []).append(stage)
+    today = timezone.localdate()
+    refreshed = 0
+    for spec in list(keep):
+        user_id, pipeline_id, team_id, rep_id, from_leads, history_days = spec
+        user, pipeline = users.get(user_id), pipelines.get(pipeline_id)
+        if user is None or pipeline is None:
+            del keep[spec]
+            continue
+        filters = ReviewFilters(
+            pipeline=pipeline,
+            today=today,
+            team_id=team_id,
+            rep_id=rep_id,
+            from_leads=from_leads,
+            history_days=history_days,
+        )
+        scope = review_scope(user=user, filters=filters)
+        since = _start_of(today - timedelta(days=history_days))
+        stages = stages_of.get(pipeline_id, [])
+        _flows_compute(scope, since, stages, _flows_key(scope, since, stages))
+        refreshed += 1
+    cache.set(FLOW_RECENT_KEY, keep, None)
+    return refreshed
 
 
 def _moves(scope: QuerySet[Deal], since: datetime) -> pd.DataFrame:
@@ -561,6 +631,7 @@ def review(*, user: Any, filters: ReviewFilters, stages: list[Stage]) -> Review:
     movement_since = _start_of(filters.today - timedelta(days=filters.movement_days))
     moved = _movement_ids(_moves(scope, movement_since), stages)
     flows = _flows_cached(scope, history_since, stages)
+    _flows_remember(user=user, filters=filters)
 
     listed: dict[str, list[int]] = {}
     for k, ids in moved.items():

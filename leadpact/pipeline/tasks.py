@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from leadpact.pipeline.review_selectors import review_flows_refresh
 from leadpact.pipeline.services.activities import next_steps_remind
 from leadpact.pipeline.services.forecast import forecast_snapshots_score, forecast_snapshots_take
 
@@ -20,3 +21,10 @@ def forecast_snapshots_task() -> dict[str, int]:
     scope; then the error of every snapshot whose period has closed. Running it again in the
     same week writes and scores nothing new."""
     return {"taken": forecast_snapshots_take(), "scored": forecast_snapshots_score()}
+
+
+@shared_task(name="leadpact.pipeline.review_flows_refresh")
+def review_flows_refresh_task() -> int:
+    """Every few minutes: recompute the stage conversion and days-in-stage figures of the
+    reviews opened in the last day before their cache entry expires."""
+    return review_flows_refresh()

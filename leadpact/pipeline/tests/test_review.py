@@ -267,3 +267,33 @@ def test_stage_entries_are_reused_for_a_few_minutes(make_deal, pipeline, users):
     assert other.flows[0].entered == 2
     cache.clear()
     assert _review(users["admin"], pipeline).flows[0].entered == 2
+
+
+def test_reviews_opened_lately_are_refreshed_ahead_of_expiry(make_deal, pipeline, users):
+    make_deal()
+    assert _review(users["admin"], pipeline).flows[0].entered == 1
+    _review(users["sales_manager"], pipeline, from_leads=True)
+    make_deal()
+    assert _review(users["admin"], pipeline).flows[0].entered == 1  # cached
+    assert review_selectors.review_flows_refresh() == 2  # both reviews opened
+    assert _review(users["admin"], pipeline).flows[0].entered == 2  # refreshed, not expired
+
+
+def test_a_review_not_opened_for_a_day_is_no_longer_refreshed(make_deal, pipeline, users):
+    make_deal()
+    _review(users["admin"], pipeline)
+    recent = cache.get(review_selectors.FLOW_RECENT_KEY)
+    (spec,) = recent
+    recent[spec] = (timezone.now() - dt.timedelta(days=2)).isoformat()
+    cache.set(review_selectors.FLOW_RECENT_KEY, recent, None)
+    assert review_selectors.review_flows_refresh() == 0
+    assert cache.get(review_selectors.FLOW_RECENT_KEY) == {}
+
+
+def test_a_deactivated_reader_drops_out_of_the_refresh(make_deal, pipeline, users):
+    make_deal()
+    _review(users["sales_manager"], pipeline)
+    users["sales_manager"].is_active = False
+    users["sales_manager"].save(update_fields=["is_active"])
+    assert review_selectors.review_flows_refresh() == 0
+    assert cache.get(review_selectors.FLOW_RECENT_KEY) == {}
