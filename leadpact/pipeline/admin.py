@@ -1,6 +1,19 @@
-from django.contrib import admin
+from typing import Any
 
-from leadpact.pipeline.models import Activity, Deal, DealEvent, LostReason, Pipeline, Stage
+from django.contrib import admin
+from django.http import HttpRequest
+
+from leadpact.pipeline.models import (
+    Activity,
+    Deal,
+    DealEvent,
+    ForecastAdjustment,
+    ForecastSnapshot,
+    LostReason,
+    Pipeline,
+    Quota,
+    Stage,
+)
 
 
 class StageInline(admin.TabularInline):
@@ -34,3 +47,32 @@ class DealEventAdmin(admin.ModelAdmin):
 
 admin.site.register(LostReason)
 admin.site.register(Activity)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Set through the quota and forecast pages and API (who set what is recorded there)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Quota)
+class QuotaAdmin(_ReadOnly):
+    list_display = ["kind", "rep", "team", "period_kind", "start", "target", "currency", "set_by"]
+    list_filter = ["kind", "period_kind"]
+    list_select_related = ["rep", "team", "set_by"]
+
+
+@admin.register(ForecastAdjustment)
+class ForecastAdjustmentAdmin(_ReadOnly):
+    list_display = ["rep", "start", "end", "commit", "best_case", "currency", "set_by"]
+    list_select_related = ["rep", "set_by"]
+
+
+@admin.register(ForecastSnapshot)
+class ForecastSnapshotAdmin(_ReadOnly):
+    list_display = ["week", "start", "end", "scope", "method", "value", "currency"]
+    list_filter = ["method", "period_kind"]
