@@ -35,7 +35,7 @@ from leadpact.pipeline.models import (
     Quota,
     Stage,
 )
-from leadpact.pipeline.services.forecast import forecast_snapshots_replay
+from leadpact.pipeline.services.forecast.snapshots import forecast_snapshots_replay
 from leadpact.pipeline.services.pipelines import StageInput, lost_reason_create, pipeline_create
 
 BATCH = 1000

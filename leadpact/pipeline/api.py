@@ -36,7 +36,9 @@ from leadpact.pipeline.services.deals import (
     deal_update,
     deals_bulk_update,
 )
-from leadpact.pipeline.services.forecast import forecast_period, scope_from_key, stage_rates
+from leadpact.pipeline.services.forecast.learning import stage_rates
+from leadpact.pipeline.services.forecast.period import forecast_period
+from leadpact.pipeline.services.forecast.scopes import scope_from_key
 from leadpact.pipeline.services.pipelines import (
     StageInput,
     lost_reason_create,

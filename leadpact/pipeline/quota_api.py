@@ -28,12 +28,9 @@ from leadpact.pipeline.quota_policies import (
     can_view_team,
 )
 from leadpact.pipeline.quota_selectors import Attainment, attainment_board, quota_attainment
-from leadpact.pipeline.services.forecast import (
-    Forecast,
-    default_scope,
-    forecast_accuracy,
-    scope_from_key,
-)
+from leadpact.pipeline.services.forecast.period import Forecast
+from leadpact.pipeline.services.forecast.scopes import default_scope, scope_from_key
+from leadpact.pipeline.services.forecast.snapshots import forecast_accuracy
 from leadpact.pipeline.services.quotas import forecast_adjustment_set, quota_set
 
 

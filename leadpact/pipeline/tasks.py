@@ -6,7 +6,10 @@ from celery import shared_task
 
 from leadpact.pipeline.review_selectors import review_flows_refresh
 from leadpact.pipeline.services.activities import next_steps_remind
-from leadpact.pipeline.services.forecast import forecast_snapshots_score, forecast_snapshots_take
+from leadpact.pipeline.services.forecast.snapshots import (
+    forecast_snapshots_score,
+    forecast_snapshots_take,
+)
 
 
 @shared_task(name="leadpact.pipeline.next_step_reminders")

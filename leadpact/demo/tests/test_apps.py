@@ -15,7 +15,8 @@ from leadpact.demo.staff import MANAGER
 from leadpact.demo.world import demo_build
 from leadpact.leads.models import Lead, LeadState
 from leadpact.pipeline.models import Activity, Deal, DealEvent, Pipeline
-from leadpact.pipeline.services.forecast import forecast_period, stage_rates
+from leadpact.pipeline.services.forecast.learning import stage_rates
+from leadpact.pipeline.services.forecast.period import forecast_period
 from leadpact.routing.models import (
     BusinessCalendar,
     Offer,

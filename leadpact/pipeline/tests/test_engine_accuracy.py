@@ -99,7 +99,7 @@ def test_accuracy_by_period_and_method():
 
 
 def test_stage_snapshots_see_a_stay_at_the_ages_it_reached():
-    from leadpact.pipeline.services.forecast import stage_snapshots
+    from leadpact.pipeline.services.forecast.learning import stage_snapshots
 
     spells = pd.DataFrame(
         {"stage": ["A", "B"], "age_in_stage_days": [45.0, 3.0], "won": [False, True]}

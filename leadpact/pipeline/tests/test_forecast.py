@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from leadpact.common.errors import ApplicationError
 from leadpact.pipeline.services.deals import deal_move
-from leadpact.pipeline.services.forecast import forecast_period, stage_rates, win_model_fit
+from leadpact.pipeline.services.forecast.learning import stage_rates, win_model_fit
+from leadpact.pipeline.services.forecast.period import forecast_period
 
 CRITERIA = ["Budget confirmed", "Decision maker known"]
 

@@ -14,14 +14,13 @@ from leadpact.common.errors import ApplicationError
 from leadpact.pipeline.models import Deal, ForecastSnapshot, PeriodKind
 from leadpact.pipeline.periods import period_of
 from leadpact.pipeline.services.deals import deal_move, deal_update
-from leadpact.pipeline.services.forecast import (
-    Scope,
+from leadpact.pipeline.services.forecast.learning import slip_learned
+from leadpact.pipeline.services.forecast.period import forecast_period
+from leadpact.pipeline.services.forecast.scopes import Scope, scope_from_key
+from leadpact.pipeline.services.forecast.snapshots import (
     forecast_accuracy,
-    forecast_period,
     forecast_snapshots_score,
     forecast_snapshots_take,
-    scope_from_key,
-    slip_learned,
 )
 from leadpact.pipeline.services.quotas import forecast_adjustment_set, quota_set
 
@@ -256,7 +255,7 @@ def test_weekly_snapshots_are_idempotent_then_scored(users, sales_team, make_dea
 
 def test_replay_backfills_weekly_snapshots_from_the_timelines(users, make_deal, pipeline):
     from leadpact.pipeline.models import DealEvent
-    from leadpact.pipeline.services.forecast import forecast_snapshots_replay, week_of
+    from leadpact.pipeline.services.forecast.snapshots import forecast_snapshots_replay, week_of
 
     rep = users["sales_rep"]
     today = timezone.localdate()

@@ -12,7 +12,10 @@ from django.utils import timezone
 from leadpact.pipeline.models import ForecastAdjustment, PeriodKind, Quota
 from leadpact.pipeline.periods import period_of
 from leadpact.pipeline.services.deals import deal_move
-from leadpact.pipeline.services.forecast import forecast_snapshots_score, forecast_snapshots_take
+from leadpact.pipeline.services.forecast.snapshots import (
+    forecast_snapshots_score,
+    forecast_snapshots_take,
+)
 from leadpact.pipeline.services.quotas import quota_set
 
 pytestmark = pytest.mark.django_db

@@ -26,15 +26,10 @@ from leadpact.pipeline.periods import period_from_dates
 from leadpact.pipeline.policies import can_view_forecast
 from leadpact.pipeline.quota_policies import can_adjust_forecast
 from leadpact.pipeline.quota_selectors import quota_attainment, visible_sales_people
-from leadpact.pipeline.services.forecast import (
-    Forecast,
-    default_scope,
-    forecast_accuracy,
-    forecast_period,
-    scope_from_key,
-    stage_rates,
-    win_model_for,
-)
+from leadpact.pipeline.services.forecast.learning import stage_rates, win_model_for
+from leadpact.pipeline.services.forecast.period import Forecast, forecast_period
+from leadpact.pipeline.services.forecast.scopes import default_scope, scope_from_key
+from leadpact.pipeline.services.forecast.snapshots import forecast_accuracy
 from leadpact.pipeline.services.quotas import forecast_adjustment_set
 from leadpact.pipeline.views.access import pipeline_user
 

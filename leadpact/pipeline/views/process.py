@@ -19,7 +19,7 @@ from leadpact.pipeline import forms
 from leadpact.pipeline.models import Deal, LostReason, Pipeline, Stage
 from leadpact.pipeline.policies import can_configure
 from leadpact.pipeline.services import pipelines as process
-from leadpact.pipeline.services.forecast import stage_rates
+from leadpact.pipeline.services.forecast.learning import stage_rates
 from leadpact.pipeline.views.access import pipeline_user
 
 PROCESS = "pipeline:process"
