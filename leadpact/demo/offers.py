@@ -298,7 +298,7 @@ def _answers(
     lead_id: int,
     *,
     users: dict[str, User],
-    at: Callable[[float], datetime],
+    at: Callable[[float, bool], datetime],
     since: datetime,
 ) -> list[_Answer]:
     """The journey's (offered → accepted | rejected) pairs since ``since``; the step after an
@@ -311,7 +311,7 @@ def _answers(
         rejected = answer.to == LeadState.RECYCLED and answer.data.get("rejected")
         if answer.to != LeadState.ACCEPTED and not rejected:
             continue
-        offered_at = at(step.day)
+        offered_at = at(step.day, False)
         if offered_at < since:
             continue
         after = steps[i + 2] if i + 2 < len(steps) else None
@@ -320,12 +320,12 @@ def _answers(
                 lead_id=lead_id,
                 rep=users[step.owner],
                 offered_at=offered_at,
-                answered_at=at(answer.day),
+                answered_at=at(answer.day, True),
                 accepted=answer.to == LeadState.ACCEPTED,
                 reason=answer.reason,
                 rule_name=step.data.get("rule", ""),
                 explanation=step.reason,
-                contact_by=at(after.day) if after is not None else None,
+                contact_by=at(after.day, after.actor is not None) if after is not None else None,
             )
         )
     return found
@@ -338,7 +338,7 @@ def demo_offer_history(
     users: dict[str, User],
     now: datetime,
     seed: int,
-    at: Callable[[Any, float], datetime],
+    at: Callable[[Any, float, bool], datetime],
 ) -> OfferHistory:
     """Answered offers of the last ``WINDOW_DAYS`` days, with their clocks (see module doc)."""
     history = _History(users=users, now=now, seed=seed)
@@ -348,7 +348,7 @@ def demo_offer_history(
             prospect.journey.steps,
             lead_id,
             users=users,
-            at=lambda day, p=prospect: at(p, day),
+            at=lambda day, human, p=prospect: at(p, day, human),
             since=since,
         ):
             history.add(answer)

@@ -7,6 +7,8 @@ from the same list. The passwords are deliberately simple: the demo is for looki
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from leadpact.accounts.models import Role, Team
 
@@ -125,3 +127,23 @@ SDRS = ("sam", "lucas", "priya")
 ACCOUNT_EXECUTIVES = ("ana", "david")
 MARKETERS = ("maria", "tom")
 MANAGER = "grace"
+
+
+# When the demo's people work: the sales-development office's hours (São Paulo, Monday to
+# Friday 08:30-18:00; its calendar in demo/routing.py also has a lunch break and holidays).
+OFFICE_ZONE = ZoneInfo("America/Sao_Paulo")
+OFFICE_OPENS, OFFICE_CLOSES = time(8, 30), time(18, 0)
+
+
+def working_hours(at: datetime) -> datetime:
+    """``at`` if it falls in office hours, else the next opening plus a few minutes to two
+    hours (from ``at``'s own minutes, so the same input always gives the same answer)."""
+    local = at.astimezone(OFFICE_ZONE)
+    if local.weekday() < 5 and OFFICE_OPENS <= local.time() < OFFICE_CLOSES:
+        return at
+    day = local.date() if local.time() < OFFICE_OPENS else local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    delay = timedelta(minutes=5 + (local.hour * 60 + local.minute) * 7 % 115)
+    opening = datetime.combine(day, OFFICE_OPENS, tzinfo=OFFICE_ZONE) + delay
+    return opening.astimezone(at.tzinfo)

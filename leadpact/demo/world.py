@@ -42,7 +42,7 @@ from leadpact.demo.offers import OfferHistory, demo_offer_history
 from leadpact.demo.profile import ProfileSummary, demo_profile, demo_profile_reset
 from leadpact.demo.prospects import Prospect, ProspectMaker
 from leadpact.demo.routing import RoutingSummary, demo_routing, demo_routing_reset
-from leadpact.demo.staff import MANAGER, MARKETERS, STAFF, TEAMS
+from leadpact.demo.staff import MANAGER, MARKETERS, STAFF, TEAMS, working_hours
 from leadpact.demo.touches import TouchMaker, TouchPlan
 from leadpact.leads.models import (
     Company,
@@ -296,7 +296,9 @@ class _Builder:
                     **values,
                     company_id=companies.get(company_key(record.company_name)),
                     state=journey.state,
-                    state_changed_at=self._at(prospect, last.day) if last else None,
+                    state_changed_at=(
+                        self._at(prospect, last.day, last.actor is not None) if last else None
+                    ),
                     owner=owner,
                     score=journey.score,
                     version=1 + len(journey.steps),
@@ -453,7 +455,7 @@ class _Builder:
         events: list[dict[str, Any]] = []
         state, owner = LeadState.NEW, None
         for step in prospect.journey.steps:
-            at = self._at(prospect, step.day)
+            at = self._at(prospect, step.day, step.actor is not None)
             actor = self.users.get(step.actor) if step.actor else None
             summary = f"{LeadState(state).label} → {LeadState(step.to).label}"
             data = {"from": str(state), "to": str(step.to), **step.data}
@@ -498,7 +500,7 @@ class _Builder:
                     "summary": text.splitlines()[0][:120],
                     "body": text,
                     "actor": self.users[author],
-                    "occurred_at": self._at(prospect, day),
+                    "occurred_at": self._at(prospect, day, True),
                 }
             )
             self.summary.notes += 1
@@ -508,5 +510,8 @@ class _Builder:
     def _write_events(events: list[dict[str, Any]]) -> int:
         return timeline_events_bulk(events, batch_size=BATCH)
 
-    def _at(self, prospect: Prospect, day: float) -> datetime:
-        return min(self.now, prospect.captured_at + timedelta(days=day))
+    def _at(self, prospect: Prospect, day: float, human: bool = False) -> datetime:
+        """When ``day`` (days after capture) falls; a person's step (an answer, a note, a
+        qualification) moves into the sales team's working hours, as people work then."""
+        at = prospect.captured_at + timedelta(days=day)
+        return min(self.now, working_hours(at) if human else at)

@@ -66,3 +66,16 @@ def test_the_compliance_report_has_the_history(world):
     assert any(r["contact_median"] is not None for r in report.reps)
     assert any(r["by_reason"] for r in report.reps)
     assert any(r["met"] and r["breached"] for r in report.reps)
+
+
+def test_people_work_in_office_hours():
+    from datetime import UTC, datetime
+
+    from leadpact.demo.staff import OFFICE_ZONE, working_hours
+
+    inside = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 12:00 in São Paulo
+    assert working_hours(inside) == inside
+    night = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Friday 23:00 in São Paulo
+    moved = working_hours(night).astimezone(OFFICE_ZONE)
+    assert moved.weekday() == 0 and 8 <= moved.hour <= 10  # Monday morning
+    assert working_hours(night) == working_hours(night)
