@@ -8,7 +8,13 @@ from django.utils import timezone
 from leadpact.accounts.models import Role, Team, User
 from leadpact.campaigns.models import Campaign, Touch, TouchKind
 from leadpact.leads.models import Lead, LeadState
-from leadpact.leads.normalize import company_key, email_key, search_key
+from leadpact.leads.normalize import (
+    company_key,
+    email_key,
+    email_local_part,
+    name_block_key,
+    search_key,
+)
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -59,6 +65,10 @@ class LeadFactory(factory.django.DjangoModelFactory):
     company_name = factory.Faker("company")
     search_key = factory.LazyAttribute(lambda lead: search_key(lead.first_name, lead.last_name))
     company_key = factory.LazyAttribute(lambda lead: company_key(lead.company_name))
+    name_block = factory.LazyAttribute(
+        lambda lead: name_block_key(lead.last_name, lead.company_key)
+    )
+    email_local = factory.LazyAttribute(lambda lead: email_local_part(lead.email_key))
     source_channel = "paid_search"
     captured_at = factory.LazyFunction(timezone.now)
     state = LeadState.NEW

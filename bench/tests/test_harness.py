@@ -14,7 +14,7 @@ from bench.synthetic import SyntheticLeads
 
 def test_sections_are_the_modules_with_run():
     sections = harness.discover()
-    assert {"baseline", "import", "api_capture", "lead_list"} <= set(sections)
+    assert {"baseline", "import", "api_capture", "lead_list", "handoff"} <= set(sections)
     assert not set(sections) & harness.HELPERS
 
 

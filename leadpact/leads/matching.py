@@ -22,7 +22,21 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from leadpact.leads.normalize import fold
+from leadpact.leads.normalize import (
+    GENERIC_LOCAL_PARTS,
+    email_local_part,
+    fold,
+    last_name_key,
+)
+
+__all__ = [
+    "COLUMNS",
+    "GENERIC_LOCAL_PARTS",
+    "MatchRules",
+    "email_local_part",
+    "last_name_key",
+    "likely_duplicate_pairs",
+]
 
 # The lead columns the matcher reads.
 COLUMNS = (
@@ -36,14 +50,6 @@ COLUMNS = (
     "email_key",
 )
 
-# Mailbox names shared by many people: the same one at two domains says nothing.
-# fmt: off
-GENERIC_LOCAL_PARTS = frozenset({
-    "accounts", "admin", "billing", "careers", "contact", "enquiries", "hello", "help", "hr",
-    "info", "inquiries", "jobs", "mail", "marketing", "me", "no-reply", "noreply", "office",
-    "sales", "service", "support", "team", "test", "user", "webmaster",
-})
-# fmt: on
 REASON_MAX = 200
 
 
@@ -73,17 +79,6 @@ class MatchRules:
     max_exact_block: int = 200
     # Blocks up to this size are paired exhaustively in one vectorised step, without ``cdist``.
     small_block: int = 16
-
-
-def last_name_key(last_name: str) -> str:
-    """The blocking key of a last name: folded (case and accents) like ``search_key``."""
-    return fold(last_name)
-
-
-def email_local_part(email_key: str | None) -> str:
-    """``"john.smith+news@acme.com"`` → ``"john.smith"``; empty for a generic mailbox."""
-    local = (email_key or "").partition("@")[0].partition("+")[0]
-    return "" if local in GENERIC_LOCAL_PARTS or len(local) < 3 else local
 
 
 def likely_duplicate_pairs(

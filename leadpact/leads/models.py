@@ -60,6 +60,14 @@ class Lead(TimestampedModel):
     city = models.CharField(max_length=100, blank=True)
     search_key = models.CharField(max_length=201, blank=True, db_index=True)
     company_key = models.CharField(max_length=200, blank=True, db_index=True)
+    # The likely-duplicate matcher's other blocks (leads/matching.py), stored so that the scan
+    # after a capture finds a new lead's neighbours through indexes (with company_key, phone).
+    name_block = models.CharField(
+        max_length=202, blank=True, help_text="Folded last name | company key's first letter."
+    )
+    email_local = models.CharField(
+        max_length=254, blank=True, help_text="E-mail local part; empty for a shared mailbox."
+    )
 
     source_channel = models.CharField(max_length=50, default="unknown")
     source_campaign = models.ForeignKey(
@@ -124,6 +132,10 @@ class Lead(TimestampedModel):
             ),
             models.Index(fields=["last_name", "id"], name="lead_last_name"),
             models.Index(fields=["source_channel", "score", "id"], name="lead_chan_score"),
+            # Block keys of the likely-duplicate scan (with company_key's own index).
+            models.Index(fields=["phone"], name="lead_phone"),
+            models.Index(fields=["name_block"], name="lead_name_block"),
+            models.Index(fields=["email_local"], name="lead_email_local"),
         ]
 
     def __str__(self) -> str:
@@ -197,6 +209,22 @@ class DuplicateCandidate(TimestampedModel):
             models.CheckConstraint(condition=Q(lead_a__lt=models.F("lead_b")), name="pair_order"),
         ]
         indexes = [models.Index(fields=["status", "-similarity"], name="duplicate_status")]
+
+
+class DuplicateScanQueue(models.Model):
+    """A lead waiting for the likely-duplicate scan (captured, or its matched values edited).
+
+    A queue of its own rather than a flag on the lead: the drain deletes these rows and never
+    locks a lead, so routing's ``SELECT … FOR UPDATE SKIP LOCKED`` never skips a lead because a
+    scan is tidying up. ``lead_id`` is a plain column (no foreign-key lock either); an id that
+    no longer exists is ignored by the scan.
+    """
+
+    lead_id = models.BigIntegerField()
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"scan lead #{self.lead_id}"
 
 
 class WebForm(TimestampedModel):

@@ -20,7 +20,14 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from leadpact.campaigns.channels import channel_slug
 from leadpact.common.spreadsheet import looks_like_formula
-from leadpact.leads.normalize import company_key, email_key, normalize_phone, search_key
+from leadpact.leads.normalize import (
+    company_key,
+    email_key,
+    email_local_part,
+    name_block_key,
+    normalize_phone,
+    search_key,
+)
 
 # Text fields of a lead that an incoming record may set, with their maximum length.
 PROFILE_FIELDS: dict[str, int] = {
@@ -179,6 +186,7 @@ def clean_lead_input(
 
 def new_lead_values(record: LeadInput, *, campaign_id: int | None) -> dict[str, Any]:
     """The field values of a new ``Lead`` made from ``record``."""
+    company = company_key(record.company_name)
     return {
         **{name: getattr(record, name) for name in PROFILE_FIELDS},
         "email": record.email,
@@ -192,7 +200,17 @@ def new_lead_values(record: LeadInput, *, campaign_id: int | None) -> dict[str, 
         "captured_at": record.captured_at or timezone.now(),
         "attributes": dict(record.attributes),
         "search_key": search_key(record.first_name, record.last_name),
-        "company_key": company_key(record.company_name),
+        "company_key": company,
+        **block_keys(record.last_name, company, record.email_key),
+    }
+
+
+def block_keys(last_name: str, company: str, email: str | None) -> dict[str, str]:
+    """The stored likely-duplicate block keys (``name_block``, ``email_local``) of a lead with
+    this last name, company key and e-mail key."""
+    return {
+        "name_block": name_block_key(last_name, company),
+        "email_local": email_local_part(email),
     }
 
 
@@ -243,6 +261,14 @@ def lead_changes(
         put("search_key", search_key(first or "", last or ""))
     if "company_name" in changes:
         put("company_key", company_key(changes["company_name"][1]))
+    if {"last_name", "company_name", "email_key"} & changes.keys():
+        keys = block_keys(
+            changes.get("last_name", (None, current.get("last_name", "")))[1] or "",
+            changes.get("company_key", (None, current.get("company_key", "")))[1] or "",
+            changes.get("email_key", (None, current.get("email_key")))[1],
+        )
+        for name, value in keys.items():
+            put(name, value)
     return changes
 
 

@@ -6,7 +6,7 @@ from contextlib import suppress
 
 from celery import shared_task
 
-from leadpact.leads.services.dedupe import duplicates_scan
+from leadpact.leads.services.dedupe import duplicates_scan, duplicates_scan_pending
 
 
 @shared_task(name="leads.duplicates_scan")
@@ -16,6 +16,15 @@ def duplicates_scan_task(lead_ids: list[int] | None = None) -> int:
     Safe to run twice: pairs already found, dismissed or merged are skipped.
     """
     return duplicates_scan(lead_ids=lead_ids)
+
+
+@shared_task(name="leads.duplicates_scan_pending")
+def duplicates_scan_pending_task() -> int:
+    """Scan the leads waiting for a likely-duplicate scan (captured or edited since).
+
+    Safe to run twice or at once: a lead leaves the queue only once it has been scanned.
+    """
+    return duplicates_scan_pending()
 
 
 @shared_task(name="leads.import_job_run")

@@ -24,9 +24,14 @@ def sla_sweep_task() -> dict[str, Any]:
 
 @shared_task(name="leadpact.routing.route_leads")
 def route_leads_task(lead_ids: list[int]) -> dict[str, int]:
-    """Route these MQLs now (whoever marks leads MQL enqueues this with their ids)."""
+    """Route these MQLs now (whoever marks leads MQL enqueues this with their ids), then every
+    other MQL still waiting outside the fallback queue, in the same run: a burst of captures
+    queues one job per lead, and the first job to run routes the whole backlog in one pass
+    (the router claims rows with SKIP LOCKED, so the later jobs find nothing left to do and
+    two workers never offer a lead twice)."""
     result: dict[str, int] = {"offered": 0, "fallback": 0}
     for start in range(0, len(lead_ids), 5000):
         part = leads_route(lead_ids=lead_ids[start : start + 5000]).as_dict()
         result = {key: result[key] + part[key] for key in result}
-    return result
+    rest = leads_route(include_fallback=False).as_dict()
+    return {key: result[key] + rest[key] for key in result}

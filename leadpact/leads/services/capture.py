@@ -19,6 +19,7 @@ from leadpact.campaigns.selectors import campaigns_by_code
 from leadpact.campaigns.services import touch_record
 from leadpact.campaigns.touch_input import TouchInput
 from leadpact.common.errors import ApplicationError
+from leadpact.leads.matching import COLUMNS
 from leadpact.leads.models import Lead, TimelineEvent
 from leadpact.leads.policies import LeadAction, ensure_can_act
 from leadpact.leads.records import (
@@ -27,13 +28,19 @@ from leadpact.leads.records import (
     lead_changes,
     new_lead_values,
 )
-from leadpact.leads.services.dedupe import duplicates_scan_enqueue, survivor_ids
+from leadpact.leads.services.dedupe import (
+    duplicates_scan_pending_enqueue,
+    duplicates_scan_queue,
+    survivor_ids,
+)
 from leadpact.leads.services.timeline import timeline_event
 from leadpact.scoring.services.rescoring import lead_score_refresh
 
 __all__ = ["CaptureResult", "TouchInput", "lead_capture", "lead_current_values"]
 
 VIA_MAX = 30
+# The lead values the likely-duplicate matcher reads: a change to one means a new scan.
+MATCHED_FIELDS = frozenset(COLUMNS) - {"id"}
 
 
 @dataclass
@@ -97,6 +104,7 @@ def _create(record: LeadInput, campaign: Campaign | None, actor: User | None, vi
     lead = Lead(**values)
     with transaction.atomic():  # a savepoint: a racing insert of the same person rolls back alone
         lead.save()
+        duplicates_scan_queue([lead.pk])  # scanned for likely duplicates after commit
         data: dict[str, Any] = {"via": via, "channel": lead.source_channel}
         if campaign:
             data["campaign_id"] = campaign.pk
@@ -136,6 +144,9 @@ def _merge(
         setattr(lead, name, new)
     lead.version += 1
     lead.save(update_fields=[*changes, "version", "updated_at"])
+    if MATCHED_FIELDS & changes.keys():  # who it may duplicate changed: scan it again
+        duplicates_scan_queue([lead.pk])
+        duplicates_scan_pending_enqueue()
     visible = change_payload(changes)
     if visible:
         timeline_event(
@@ -189,7 +200,7 @@ def lead_capture(
             default_channel=record.source_channel or lead.source_channel,
         )
     if created:
-        duplicates_scan_enqueue([lead.pk])
+        duplicates_scan_pending_enqueue()
     lead_score_refresh([lead.pk])  # scored at capture; may make it an MQL
     return CaptureResult(
         lead=lead, created=created, changed_fields=changed, touch_created=touch_created

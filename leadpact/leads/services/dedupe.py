@@ -9,25 +9,32 @@ event records exactly what moved so ``lead_unmerge`` can put it back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from threading import Event, Lock
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Concat, Left, Lower, StrIndex
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from leadpact.campaigns.models import Touch
 from leadpact.common.errors import ApplicationError, ConflictError
 from leadpact.common.jobs import enqueue
-from leadpact.leads.matching import COLUMNS, email_local_part, last_name_key, likely_duplicate_pairs
-from leadpact.leads.models import DuplicateCandidate, Lead, TimelineEvent
+from leadpact.leads.matching import COLUMNS, likely_duplicate_pairs
+from leadpact.leads.models import DuplicateCandidate, DuplicateScanQueue, Lead, TimelineEvent
 from leadpact.leads.normalize import company_key, search_key
 from leadpact.leads.policies import LeadAction, ensure_can_act
-from leadpact.leads.records import PROFILE_FIELDS, VISIBLE_CHANGE_FIELDS, LeadInput, lead_changes
+from leadpact.leads.records import (
+    PROFILE_FIELDS,
+    VISIBLE_CHANGE_FIELDS,
+    LeadInput,
+    block_keys,
+    lead_changes,
+)
 from leadpact.leads.services.timeline import timeline_event
 
 # Up to this many leads, a targeted scan loads only the leads sharing a block key with them;
@@ -135,38 +142,101 @@ def _lead_frame(queryset) -> pd.DataFrame:
 def _block_pool(live, targets: np.ndarray) -> pd.DataFrame:
     """The targets plus every live lead that shares a block key with one of them.
 
-    One query per chunk of targets, each key an ``IN`` list, so the database does a single pass
-    however many keys there are. The keys are the matcher's blocks: company key, phone, last name
-    with the company key's first letter (lower-cased: the matcher also folds accents, which the
-    database cannot), and the e-mail local part as stored.
+    The keys are the matcher's blocks, stored on the lead and indexed: company key, phone,
+    ``name_block`` (folded last name | company initial) and ``email_local``. One query per
+    chunk of targets, each key an ``IN`` list: an index lookup per key, however many leads.
     """
     frames = []
-    at = StrIndex("email_key", Value("@"))
-    pool = live.alias(
-        last_company=Concat(Lower("last_name"), Value("|"), Left("company_key", 1)),
-        local=Left("email_key", at - 1),
-    )
+    key_columns = ("company_key", "phone", "name_block", "email_local")
     for start in range(0, len(targets), _TARGET_CHUNK):
         chunk = targets[start : start + _TARGET_CHUNK].tolist()
-        keys = _lead_frame(live.filter(pk__in=chunk))
         condition = Q(pk__in=chunk)
-        last_company = set()
-        for last, company in zip(keys["last_name"], keys["company_key"], strict=True):
-            if last and company:
-                last_company |= {
-                    f"{last.lower()}|{company[0]}",
-                    f"{last_name_key(last)}|{company[0]}",
-                }
-        for name, values in (
-            ("company_key", {k for k in keys["company_key"] if k}),
-            ("phone", {p for p in keys["phone"] if p}),
-            ("last_company", last_company),
-            ("local", {e.partition("@")[0] for e in keys["email_key"] if email_local_part(e)}),
-        ):
-            if values:
-                condition |= Q(**{f"{name}__in": sorted(values)})
-        frames.append(_lead_frame(pool.filter(condition)))
+        rows = live.filter(pk__in=chunk).order_by().values_list(*key_columns)
+        for name, values in zip(key_columns, zip(*rows, strict=True), strict=True):
+            wanted = sorted({v for v in values if v})
+            if wanted:
+                condition |= Q(**{f"{name}__in": wanted})
+        frames.append(_lead_frame(live.filter(condition)))
     return pd.concat(frames, ignore_index=True).drop_duplicates("id", ignore_index=True)
+
+
+# --- the queue of leads waiting for a scan ----------------------------------------------------
+
+_drain_lock = Lock()
+_drain_again = Event()
+_DRAIN_LOCK_KEY = 7_401_550_001  # PostgreSQL advisory lock id of the pending-scan drain
+
+
+def duplicates_scan_pending_enqueue() -> None:
+    """After commit, scan every lead in the queue (``duplicates_scan_queue``).
+
+    Many captures in a row make many of these jobs but few scans: a job scans everything
+    queued at the time, in batches, and the jobs after it find little or nothing left.
+    """
+    from leadpact.leads.tasks import duplicates_scan_pending_task
+
+    enqueue(duplicates_scan_pending_task)
+
+
+def duplicates_scan_pending(*, batch: int = TARGETED_SCAN_MAX) -> int:
+    """Scan the leads in the queue, ``batch`` at a time; returns how many new candidate pairs
+    were created.
+
+    Queue rows are deleted only after their scan, so a crash mid-scan means a scan again,
+    never none. One drain at a time (see ``_drain_claim``): a job that finds one running asks
+    it to go round once more and returns at once (the pool's threads stay free).
+    """
+    created = 0
+    while True:
+        with _drain_claim() as mine:
+            if not mine:
+                _drain_again.set()
+                return created
+            _drain_again.clear()
+            created += _drain(batch)
+        if not _drain_again.is_set():
+            return created
+
+
+@contextmanager
+def _drain_claim() -> Iterator[bool]:
+    """Whether this caller may drain now: one drain per process (a lock), and on PostgreSQL
+    one among all processes (a session advisory lock), so two Celery worker processes never
+    scan the same pending leads at once. A process that dies releases both."""
+    if not _drain_lock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        if connection.vendor != "postgresql":
+            yield True
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_DRAIN_LOCK_KEY])
+            mine = bool(cursor.fetchone()[0])
+        try:
+            yield mine
+        finally:
+            if mine:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_DRAIN_LOCK_KEY])
+    finally:
+        _drain_lock.release()
+
+
+def duplicates_scan_queue(lead_ids: Iterable[int]) -> None:
+    """Put leads in the queue of the likely-duplicate scan (in the caller's transaction)."""
+    DuplicateScanQueue.objects.bulk_create([DuplicateScanQueue(lead_id=pk) for pk in lead_ids])
+
+
+def _drain(batch: int) -> int:
+    created = 0
+    while True:
+        rows = list(DuplicateScanQueue.objects.order_by("pk").values_list("pk", "lead_id")[:batch])
+        if not rows:
+            return created
+        created += duplicates_scan(lead_ids=sorted({lead_id for _, lead_id in rows}))
+        # Only the rows scanned leave: a lead queued again meanwhile (edited) is scanned again.
+        DuplicateScanQueue.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
 
 
 # --- merging ---------------------------------------------------------------------------------
@@ -432,8 +502,13 @@ def _restore_fields(
         fields.append("attributes")
     primary.search_key = search_key(primary.first_name, primary.last_name)
     primary.company_key = company_key(primary.company_name)
+    keys = block_keys(primary.last_name, primary.company_key, primary.email_key)
+    for name, value in keys.items():
+        setattr(primary, name, value)
     primary.version += 1
-    primary.save(update_fields=[*fields, "search_key", "company_key", "version", "updated_at"])
+    primary.save(
+        update_fields=[*fields, "search_key", "company_key", *keys, "version", "updated_at"]
+    )
     return restored, kept
 
 

@@ -12,8 +12,9 @@ from leadpact.common.errors import ApplicationError, ConflictError
 from leadpact.leads.models import Lead, TimelineEvent
 from leadpact.leads.normalize import company_key, email_key, search_key
 from leadpact.leads.policies import LeadAction, ensure_can_act
-from leadpact.leads.records import PROFILE_FIELDS, clean_lead_input
+from leadpact.leads.records import PROFILE_FIELDS, block_keys, clean_lead_input
 from leadpact.leads.services.capture import change_payload
+from leadpact.leads.services.dedupe import duplicates_scan_pending_enqueue, duplicates_scan_queue
 from leadpact.leads.services.timeline import timeline_event
 
 # What a person may edit: the profile, and the contact details (identity stays unique).
@@ -77,6 +78,7 @@ def lead_update(
     for name, (_, new) in changes.items():
         setattr(current, name, new)
     fields = [*changes]
+    rescan = False
     if "email" in changes:
         current.email_key = email_key(current.email)
         fields.append("email_key")
@@ -86,6 +88,13 @@ def lead_update(
     if "company_name" in changes:
         current.company_key = company_key(current.company_name)
         fields.append("company_key")
+    if {"last_name", "company_name", "email", "phone", "first_name"} & set(changes):
+        for name, value in block_keys(
+            current.last_name, current.company_key, current.email_key
+        ).items():
+            setattr(current, name, value)
+        fields += ["name_block", "email_local"]
+        rescan = True  # who it may duplicate changed: scan it again
     current.version += 1
     try:
         with transaction.atomic():
@@ -95,6 +104,9 @@ def lead_update(
             "Another lead already has that e-mail address; merge the two instead.",
             extra={"fields": {"email": "already used by another lead"}},
         ) from None
+    if rescan:
+        duplicates_scan_queue([current.pk])
+        duplicates_scan_pending_enqueue()
     timeline_event(
         lead=current,
         kind=TimelineEvent.Kind.FIELD_CHANGE,

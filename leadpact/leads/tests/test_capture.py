@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from leadpact.campaigns.models import Touch, TouchKind
 from leadpact.factories import CampaignFactory, LeadFactory
-from leadpact.leads.models import Lead, TimelineEvent
+from leadpact.leads.models import DuplicateCandidate, DuplicateScanQueue, Lead, TimelineEvent
 from leadpact.leads.records import clean_lead_input
 from leadpact.leads.services import capture
 from leadpact.leads.services.capture import TouchInput, lead_capture
@@ -165,12 +165,48 @@ def test_an_older_record_moves_the_first_touch_source():
     assert lead.captured_at < timezone.now() - timedelta(days=29)
 
 
-def test_a_new_lead_is_sent_to_the_duplicate_scan_and_a_merge_is_not(monkeypatch):
-    scanned: list[list[int]] = []
-    monkeypatch.setattr(capture, "duplicates_scan_enqueue", scanned.append)
-    created = lead_capture(record=record(email="j@example.com"), actor=None, via="api")
-    lead_capture(record=record(email="j@example.com", city="Rome"), actor=None, via="api")
-    assert scanned == [[created.lead.pk]]
+def test_a_new_lead_waits_for_the_duplicate_scan_which_runs_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    other = LeadFactory(first_name="Jon", last_name="Smith", company_name="ACME, Inc.")
+    with django_capture_on_commit_callbacks() as callbacks:
+        created = lead_capture(
+            record=record(
+                email="j@example.com", first_name="John", last_name="Smith", company_name="Acme"
+            ),
+            actor=None,
+            via="api",
+        )
+    lead = Lead.objects.get(pk=created.lead.pk)
+    assert (lead.name_block, lead.email_local) == ("smith|a", "")
+    assert list(DuplicateScanQueue.objects.values_list("lead_id", flat=True)) == [lead.pk]
+    assert not DuplicateCandidate.objects.exists()  # nothing before commit
+    for callback in callbacks:
+        callback()
+    pair = DuplicateCandidate.objects.get()
+    assert {pair.lead_a_id, pair.lead_b_id} == {other.pk, lead.pk}
+    assert not DuplicateScanQueue.objects.exists()
+
+
+def test_a_merge_queues_a_new_scan_only_when_a_matched_value_changes(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_capture(record=record(email="jo.ng@example.com"), actor=None, via="api")
+    with django_capture_on_commit_callbacks() as callbacks:
+        lead_capture(record=record(email="jo.ng@example.com", city="Rome"), actor=None, via="api")
+    assert callbacks == []
+    assert not DuplicateScanQueue.objects.exists()
+    with django_capture_on_commit_callbacks() as callbacks:
+        lead_capture(
+            record=record(email="jo.ng@example.com", last_name="Ng", company_name="Initech"),
+            actor=None,
+            via="api",
+        )
+    lead = Lead.objects.get()
+    assert len(callbacks) == 1
+    assert list(DuplicateScanQueue.objects.values_list("lead_id", flat=True)) == [lead.pk]
+    assert (lead.name_block, lead.email_local) == ("ng|i", "jo.ng")
 
 
 def test_a_racing_insert_of_the_same_person_becomes_a_merge(monkeypatch):

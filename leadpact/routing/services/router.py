@@ -183,8 +183,10 @@ def leads_route(
         qs = qs.exclude(
             pk__in=FallbackItem.objects.filter(resolved_at__isnull=True).values("lead_id")
         )
+    # FOR NO KEY UPDATE: a duplicate pair saved at the same moment holds a key-share lock on
+    # its leads, which a plain FOR UPDATE conflicts with (SKIP LOCKED would skip the lead).
     rows = list(
-        qs.select_for_update(skip_locked=True, of=("self",))
+        qs.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .order_by("-score", "captured_at", "id")
         .values(*_COLUMNS)
     )

@@ -242,3 +242,18 @@ def test_deactivated_rep_with_nobody_left_hands_over_to_the_manager(users, team_
     assert lead.owner == manager
     note = lead.timeline.filter(kind=TimelineEvent.Kind.ROUTING).latest("id")
     assert "their manager takes it over" in note.summary
+
+
+def test_one_route_job_routes_the_whole_backlog_and_later_jobs_find_nothing(
+    users, team_with_reps, brazil_rule
+):
+    from leadpact.routing.tasks import route_leads_task
+
+    waiting = LeadFactory(state=LeadState.MQL, country="Chile")
+    leads_route()  # Chile: fallback queue, left to the managers
+    leads = [LeadFactory(state=LeadState.MQL, country="Brazil") for _ in range(4)]
+    assert route_leads_task([leads[0].pk]) == {"offered": 4, "fallback": 0}
+    assert Offer.objects.filter(lead__in=leads).count() == 4
+    assert route_leads_task([leads[1].pk]) == {"offered": 0, "fallback": 0}
+    assert not Offer.objects.filter(lead=waiting).exists()
+    assert FallbackItem.objects.filter(lead=waiting, resolved_at__isnull=True).count() == 1

@@ -56,6 +56,8 @@ LEAD_VALUE_FIELDS = (
     "attributes",
     "search_key",
     "company_key",
+    "name_block",
+    "email_local",
     "version",
 )
 
