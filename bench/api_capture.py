@@ -155,21 +155,7 @@ def _payloads(total: int) -> list[dict[str, Any]]:
         }
         if person.campaign:
             touch.update(utm_source="bench", utm_medium="cpc", utm_campaign=person.campaign)
-        bodies.append(
-            {
-                "email": person.email,
-                "first_name": person.first_name,
-                "last_name": person.last_name,
-                "company_name": person.company_name,
-                "title": person.title,
-                "phone": person.phone,
-                "country": person.country,
-                "city": person.city,
-                "source_channel": person.channel,
-                "attributes": {"segment": person.segment},
-                "touch": touch,
-            }
-        )
+        bodies.append({**person.capture_fields(), "touch": touch})
     return bodies
 
 

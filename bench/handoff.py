@@ -263,7 +263,7 @@ def _seed_leads(n: int) -> None:
 
     rows = []
     for person in SyntheticLeads(seed=11).people(n):
-        record, _ = clean_lead_input(_raw(person))
+        record, _ = clean_lead_input(person.capture_fields())
         if record is not None:
             rows.append(new_lead_values(record, campaign_id=None))
         if len(rows) >= 5000:
@@ -277,26 +277,11 @@ def _seed_leads(n: int) -> None:
             cursor.execute("ANALYZE leads_lead")
 
 
-def _raw(person: Any) -> dict[str, Any]:
-    return {
-        "email": person.email,
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "company_name": person.company_name,
-        "title": person.title,
-        "phone": person.phone,
-        "country": person.country,
-        "city": person.city,
-        "source_channel": person.channel,
-        "attributes": {"segment": person.segment},
-    }
-
-
 def _payloads(start: int, n: int) -> list[dict[str, Any]]:
     """New people (e-mails not seen before) from the same population as the stored leads."""
     from bench.synthetic import SyntheticLeads
 
-    return [_raw(p) for p in SyntheticLeads(seed=11).people(n, start=start)]
+    return [p.capture_fields() for p in SyntheticLeads(seed=11).people(n, start=start)]
 
 
 class _OfferWatch:

@@ -140,7 +140,6 @@ def board(*, deals: int) -> dict[str, Any]:
     import datetime as dt
     from decimal import Decimal
 
-    from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
@@ -191,15 +190,7 @@ def board(*, deals: int) -> dict[str, Any]:
     seed_s = time.perf_counter() - started
     client = Client()
     client.force_login(manager)
-    executed: list[str] = []
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        first = client.get("/pipeline/")
-    assert first.status_code == 200, first.status_code
+    first, executed = _first_page(client, "/pipeline/")
     samples = measure.timed_ms(lambda: client.get("/pipeline/"), repeat=10, warmup=1)
     return {
         "open_deals": deals,
@@ -208,6 +199,22 @@ def board(*, deals: int) -> dict[str, Any]:
         "page_ms": measure.percentiles(samples),
         "cards": first.content.decode().count("data-deal="),
     }
+
+
+def _first_page(client: Any, url: str) -> tuple[Any, list[str]]:
+    """The page's first answer (asserted 200) and the SQL it ran."""
+    from django.db import connection
+
+    executed: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        first = client.get(url)
+    assert first.status_code == 200, first.status_code
+    return first, executed
 
 
 def seed_review(*, deals: int) -> tuple[Any, list[Any], int]:
@@ -333,7 +340,6 @@ def seed_review(*, deals: int) -> tuple[Any, list[Any], int]:
 
 def review(*, deals: int) -> dict[str, Any]:
     from django.core.cache import cache
-    from django.db import connection
     from django.test import Client
 
     from leadpact.pipeline.models import DealEvent
@@ -343,15 +349,7 @@ def review(*, deals: int) -> dict[str, Any]:
     seed_s = time.perf_counter() - started
     client = Client()
     client.force_login(manager)
-    executed: list[str] = []
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        first = client.get("/pipeline/review/")
-    assert first.status_code == 200, first.status_code
+    _, executed = _first_page(client, "/pipeline/review/")
     samples = measure.timed_ms(lambda: client.get("/pipeline/review/"), repeat=10, warmup=1)
 
     def cold(url: str) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,21 @@ class Person:
     captured_at: datetime
     segment: str
     lead_type: str
+
+    def capture_fields(self) -> dict[str, Any]:
+        """The person as the body of a lead capture (API or ``lead_capture``)."""
+        return {
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "company_name": self.company_name,
+            "title": self.title,
+            "phone": self.phone,
+            "country": self.country,
+            "city": self.city,
+            "source_channel": self.channel,
+            "attributes": {"segment": self.segment},
+        }
 
 
 class SyntheticLeads:

@@ -172,34 +172,25 @@ def forecast_snapshots_take(*, today: date | None = None, n_trials: int = SNAPSH
     return _store(rows)
 
 
+HISTORY_COLUMNS = [
+    "pk",
+    "amount",
+    "currency",
+    "close_date",
+    "forecast_category",
+    "status",
+    "closed_at",
+    "owner_id",
+    "owner__team_id",
+    "pipeline_id",
+]
+
+
 def _history_frame() -> tuple[pd.DataFrame, pd.DataFrame, dict[int, dict[str, Any]]]:
     """Every deal with its current values, and its timeline's stage, amount, close-date and
     category changes (three queries: deals, events, stages)."""
     deals = pd.DataFrame.from_records(
-        Deal.objects.values_list(
-            "pk",
-            "amount",
-            "currency",
-            "close_date",
-            "forecast_category",
-            "status",
-            "closed_at",
-            "owner_id",
-            "owner__team_id",
-            "pipeline_id",
-        ),
-        columns=[
-            "pk",
-            "amount",
-            "currency",
-            "close_date",
-            "forecast_category",
-            "status",
-            "closed_at",
-            "owner_id",
-            "owner__team_id",
-            "pipeline_id",
-        ],
+        Deal.objects.values_list(*HISTORY_COLUMNS), columns=HISTORY_COLUMNS
     )
     events = pd.DataFrame.from_records(
         DealEvent.objects.filter(
