@@ -31,7 +31,6 @@ from leadpact.common.errors import ApplicationError
 from leadpact.leads.models import LeadState, TimelineEvent
 from leadpact.pipeline.models import Deal, DealEvent, Quota
 from leadpact.pipeline.periods import Period
-from leadpact.pipeline.quota_policies import manages_team
 
 DEFAULT_CURRENCY = "EUR"
 CENT = Decimal("0.01")
@@ -241,11 +240,9 @@ def visible_sales_people(viewer: Any) -> tuple[QuerySet[User], QuerySet[Team]]:
     if has_role(viewer, Role.ADMIN, Role.MARKETING):
         return people, teams
     if has_role(viewer, Role.SALES_MANAGER):
-        team_ids = {t.pk for t in teams if manages_team(viewer, t)}
-        return (
-            people.filter(Q(pk=viewer.pk) | Q(team_id__in=team_ids)),
-            teams.filter(pk__in=team_ids),
-        )
+        # the teams ``manages_team`` allows: the ones they manage and their own
+        teams = teams.filter(Q(manager=viewer) | Q(pk=viewer.team_id or 0))
+        return people.filter(Q(pk=viewer.pk) | Q(team__in=teams)), teams
     if has_role(viewer, Role.SALES_REP):
         return people.filter(pk=viewer.pk), teams.none()
     return people.none(), teams.none()

@@ -36,11 +36,11 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from leadpact.accounts.models import Role, Team, User
-from leadpact.accounts.roles import has_role
+from leadpact.accounts.models import Team, User
 from leadpact.common.errors import ApplicationError
 from leadpact.pipeline.models import Deal, DealEvent, ForecastCategory, Pipeline, Stage
 from leadpact.pipeline.policies import visible_deals
+from leadpact.pipeline.quota_selectors import visible_sales_people
 
 LIST_LIMIT = 50  # stale and overdue deals listed; the section header carries the full count
 MOVEMENT_LIST = 10  # the largest deals listed per movement kind
@@ -166,21 +166,12 @@ class Review:
 
 
 def review_choices(*, user: Any) -> ReviewChoices:
-    """The teams and owners ``user`` may narrow the review to (two queries at most)."""
-    if has_role(user, Role.ADMIN, Role.MARKETING):
-        teams = list(Team.objects.filter(kind=Team.Kind.SALES).order_by("name"))
-        reps = User.objects.filter(role__in=[Role.SALES_REP, Role.SALES_MANAGER])
-    elif has_role(user, Role.SALES_MANAGER):
-        teams = list(
-            Team.objects.filter(Q(manager=user) | Q(pk=user.team_id or 0)).order_by("name")
-        )
-        reps = User.objects.filter(Q(pk=user.pk) | Q(team__in=[t.pk for t in teams]))
-    elif has_role(user, Role.SALES_REP):
-        return ReviewChoices(teams=[], reps=[user])
-    else:
-        return ReviewChoices(teams=[], reps=[])
+    """The teams and owners ``user`` may narrow the review to (two queries): the salespeople
+    and sales teams whose numbers they may see, as on the quotas and forecast pages."""
+    people, teams = visible_sales_people(user)
     return ReviewChoices(
-        teams=teams, reps=list(reps.order_by("first_name", "last_name", "username"))
+        teams=list(teams.order_by("name")),
+        reps=list(people.order_by("first_name", "last_name", "username")),
     )
 
 

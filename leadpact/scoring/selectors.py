@@ -97,6 +97,7 @@ def profile_diff(old: LeadProfile, new: LeadProfile) -> dict[str, Any]:
         "unchanged": not points
         and not rules
         and old.threshold == new.threshold
+        and old.scorecard.get("base_points") == new.scorecard.get("base_points")
         and old_attrs == new_attrs,
     }
 

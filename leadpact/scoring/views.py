@@ -42,8 +42,7 @@ from leadpact.scoring.services.fitting import (
     profile_fit_from_history,
 )
 from leadpact.scoring.services.profiles import (
-    apply_edits,
-    clean_engagement_rules,
+    draft_edited,
     profile_approve,
     profile_copy_to_draft,
     profile_go_live,
@@ -217,16 +216,13 @@ def version_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
         if rules is not None:
             context["rules_rows"] = rules  # shown as typed if something is refused
         if request.POST.get("do") == "whatif":
-            card, changes = apply_edits(profile.scorecard, points)
-            candidate = ProfileScorer.from_parts(
-                card,
-                profile.engagement_rules if rules is None else clean_engagement_rules(rules),
-                int(threshold or profile.threshold),
+            edited = draft_edited(
+                profile=profile, points=points, threshold=threshold, engagement_rules=rules
             )
             live_profile = profile_live()
             reference = ProfileScorer.for_profile(live_profile) if live_profile else None
-            context["whatif"] = what_if(candidate, reference)
-            context["whatif_changes"] = changes
+            context["whatif"] = what_if(edited.scorer, reference)
+            context["whatif_changes"] = edited.changes
             context["edited"] = {f"{k[1]}:{k[0]}": v for k, v in points.items()}
             context["edited_threshold"] = threshold
             return render(request, "scoring/version.html", context)
@@ -241,9 +237,6 @@ def version_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
     except ApplicationError as exc:
         context["edit_error"] = exc.message
         return render(request, "scoring/version.html", context, status=exc.status)
-    except ValueError:
-        context["edit_error"] = "The threshold must be a whole number of points."
-        return render(request, "scoring/version.html", context, status=400)
     return redirect("scoring:version", profile_id=profile.pk)
 
 

@@ -29,6 +29,7 @@ from leadpact.leads.records import (
     new_lead_values,
 )
 from leadpact.leads.services.dedupe import (
+    duplicates_rescan,
     duplicates_scan_pending_enqueue,
     duplicates_scan_queue,
     survivor_ids,
@@ -145,8 +146,7 @@ def _merge(
     lead.version += 1
     lead.save(update_fields=[*changes, "version", "updated_at"])
     if MATCHED_FIELDS & changes.keys():  # who it may duplicate changed: scan it again
-        duplicates_scan_queue([lead.pk])
-        duplicates_scan_pending_enqueue()
+        duplicates_rescan([lead.pk])
     visible = change_payload(changes)
     if visible:
         timeline_event(

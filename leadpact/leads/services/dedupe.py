@@ -194,7 +194,10 @@ def duplicates_scan_pending(*, batch: int = TARGETED_SCAN_MAX) -> int:
                 return created
             _drain_again.clear()
             created += _drain(batch)
-        if not _drain_again.is_set():
+        # Unlocked now. A job of another process that found the lock taken has returned and
+        # left its leads queued (``_drain_again`` is per process): whatever is queued after
+        # the lock is released is this drain's to scan, or the next holder's.
+        if not _drain_again.is_set() and not DuplicateScanQueue.objects.exists():
             return created
 
 
@@ -226,6 +229,12 @@ def _drain_claim() -> Iterator[bool]:
 def duplicates_scan_queue(lead_ids: Iterable[int]) -> None:
     """Put leads in the queue of the likely-duplicate scan (in the caller's transaction)."""
     DuplicateScanQueue.objects.bulk_create([DuplicateScanQueue(lead_id=pk) for pk in lead_ids])
+
+
+def duplicates_rescan(lead_ids: Iterable[int]) -> None:
+    """Leads whose matched fields changed: queue them and drain the queue after commit."""
+    duplicates_scan_queue(lead_ids)
+    duplicates_scan_pending_enqueue()
 
 
 def _drain(batch: int) -> int:

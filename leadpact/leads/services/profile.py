@@ -14,7 +14,7 @@ from leadpact.leads.normalize import company_key, email_key, search_key
 from leadpact.leads.policies import LeadAction, ensure_can_act
 from leadpact.leads.records import PROFILE_FIELDS, block_keys, clean_lead_input
 from leadpact.leads.services.capture import change_payload
-from leadpact.leads.services.dedupe import duplicates_scan_pending_enqueue, duplicates_scan_queue
+from leadpact.leads.services.dedupe import duplicates_rescan
 from leadpact.leads.services.timeline import timeline_event
 
 # What a person may edit: the profile, and the contact details (identity stays unique).
@@ -105,8 +105,7 @@ def lead_update(
             extra={"fields": {"email": "already used by another lead"}},
         ) from None
     if rescan:
-        duplicates_scan_queue([current.pk])
-        duplicates_scan_pending_enqueue()
+        duplicates_rescan([current.pk])
     timeline_event(
         lead=current,
         kind=TimelineEvent.Kind.FIELD_CHANGE,

@@ -373,3 +373,29 @@ def test_only_one_process_drains_the_queue_at_a_time():
     finally:
         other.close()
     assert list(open_pairs()) == [pair_of(jon, john)]
+
+
+@pytest.mark.django_db
+def test_leads_queued_while_a_drain_runs_elsewhere_are_scanned_before_it_stops(monkeypatch):
+    """Another process's job that found the drain taken returns at once and leaves its lead
+    queued (its 'go round again' flag is its own): the running drain takes it after it lets go
+    of the lock."""
+    from leadpact.leads.services import dedupe
+
+    jon = lead("Jon", "Smith", "Acme")
+    john = lead("John", "Smith", "ACME Inc")
+    duplicates_scan_queue([jon.pk])
+    real_drain, calls = dedupe._drain, []
+
+    def drain_while_another_process_queues(batch: int) -> int:
+        calls.append(batch)
+        created = real_drain(batch)
+        if len(calls) == 1:
+            duplicates_scan_queue([john.pk])  # committed by the other process meanwhile
+        return created
+
+    monkeypatch.setattr(dedupe, "_drain", drain_while_another_process_queues)
+    duplicates_scan_pending()
+    assert len(calls) == 2
+    assert not DuplicateScanQueue.objects.exists()
+    assert list(open_pairs()) == [pair_of(jon, john)]

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from leadpact.accounts.models import Role, Team, User
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
@@ -137,23 +137,13 @@ def quota_set(
             value, code = money_clean(_decimal(target, "target"), currency)
     set_by = actor if getattr(actor, "pk", None) else None
     scope = {"kind": kind, "rep": rep, "team": team, "start": period.start, "end": period.end}
-    existing = Quota.objects.select_for_update().filter(**scope).first()
-    if existing is not None:
-        existing.target, existing.currency, existing.set_by = value, code, set_by
-        existing.period_kind = period.kind
-        existing.save(update_fields=["target", "currency", "set_by", "period_kind", "updated_at"])
-        return QuotaResult(existing, created=False)
-    try:
-        with transaction.atomic():
-            quota = Quota.objects.create(
-                **scope, period_kind=period.kind, target=value, currency=code, set_by=set_by
-            )
-    except IntegrityError:  # set by someone else a moment ago: update theirs
-        quota = Quota.objects.select_for_update().get(**scope)
-        quota.target, quota.currency, quota.set_by = value, code, set_by
-        quota.save(update_fields=["target", "currency", "set_by", "updated_at"])
-        return QuotaResult(quota, created=False)
-    return QuotaResult(quota, created=True)
+    # Setting it again updates it; update_or_create locks the row and, when someone else
+    # created it a moment ago, updates theirs.
+    quota, created = Quota.objects.update_or_create(
+        **scope,
+        defaults={"target": value, "currency": code, "set_by": set_by, "period_kind": period.kind},
+    )
+    return QuotaResult(quota, created=created)
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -229,6 +230,37 @@ def apply_edits(
     return card, changes
 
 
+@dataclass(frozen=True)
+class DraftEdit:
+    """A draft as edited: checked, not saved (the what-if shows it, the save stores it)."""
+
+    scorecard: dict[str, Any]
+    changes: list[dict[str, Any]]
+    threshold: int
+    engagement_rules: list[dict[str, Any]]
+    scorer: ProfileScorer
+
+
+def draft_edited(
+    *,
+    profile: LeadProfile,
+    points: dict[tuple[str, int], Any] | None = None,
+    threshold: Any = None,
+    engagement_rules: list[dict[str, Any]] | None = None,
+) -> DraftEdit:
+    """``profile`` with these edits applied and checked (points, threshold, engagement rules);
+    an ``ApplicationError`` names what is wrong."""
+    card, changes = apply_edits(profile.scorecard, points or {})
+    new_threshold = profile.threshold if threshold in (None, "") else _check_threshold(threshold)
+    rules = (
+        profile.engagement_rules
+        if engagement_rules is None
+        else clean_engagement_rules(engagement_rules)
+    )
+    scorer = ProfileScorer.from_parts(card, rules, new_threshold)
+    return DraftEdit(card, changes, new_threshold, rules, scorer)
+
+
 @transaction.atomic
 def profile_update_draft(
     *,
@@ -247,14 +279,15 @@ def profile_update_draft(
             f"Version {current.version} is {current.get_status_display().lower()}; only a draft "
             "can be edited (start a new draft from it)."
         )
-    card, changes = apply_edits(current.scorecard, points or {})
-    new_threshold = current.threshold if threshold in (None, "") else _check_threshold(threshold)
-    rules = (
-        current.engagement_rules
-        if engagement_rules is None
-        else clean_engagement_rules(engagement_rules)
+    edited = draft_edited(
+        profile=current, points=points, threshold=threshold, engagement_rules=engagement_rules
     )
-    ProfileScorer.from_parts(card, rules, new_threshold)
+    card, changes, new_threshold, rules = (
+        edited.scorecard,
+        edited.changes,
+        edited.threshold,
+        edited.engagement_rules,
+    )
     data: dict[str, Any] = {"points": changes}
     if new_threshold != current.threshold:
         data["threshold"] = {"old": current.threshold, "new": new_threshold}

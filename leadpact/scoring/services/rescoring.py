@@ -262,13 +262,7 @@ def rescore_run_periodic(*, now: datetime | None = None) -> RescoreRun | None:
         profile = profile_live()
         if profile is None:
             return None
-        from leadpact.scoring.tasks import rescore_run_task
-
-        run = RescoreRun.objects.create(
-            profile=profile, reason="periodic rescore", as_of=now or timezone.now()
-        )
-        enqueue(rescore_run_task, run.pk)
-        return run
+        return rescore_run_start(profile=profile, reason="periodic rescore", now=now)
 
 
 def rescore_runs_stale(*, now: datetime | None = None) -> list[int]:

@@ -167,3 +167,13 @@ def test_diff_shows_points_and_threshold_changes(users):
     assert not diff["unchanged"]
     edited = ProfileEvent.objects.get(profile=edit, action="edited")
     assert edited.actor == users["marketing"] and edited.data["threshold"]["new"] == 580
+
+
+def test_a_version_differing_only_in_base_points_is_not_unchanged(users):
+    base = live(users)
+    edit = profile_copy_to_draft(profile=base, actor=users["marketing"])
+    assert profile_diff(base, edit)["unchanged"]
+    edit.scorecard = {**edit.scorecard, "base_points": edit.scorecard["base_points"] + 10}
+    diff = profile_diff(base, edit)
+    assert diff["base_points"]["new"] == diff["base_points"]["old"] + 10
+    assert not diff["unchanged"]

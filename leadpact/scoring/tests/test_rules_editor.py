@@ -93,12 +93,24 @@ def test_bad_rules_are_refused_with_a_clear_message(client_for, users, change, m
     assert not ProfileEvent.objects.filter(action="edited").exists()
 
 
-def test_what_if_uses_the_edited_rules_without_saving(client_for, users):
+def test_what_if_uses_the_edited_rules_without_saving(client_for, users, monkeypatch):
+    from leadpact.scoring import views
+
     live(users)
     profile = draft(users)
     url = reverse("scoring:edit", args=[profile.pk])
     fields = {"threshold": "560", **_rules_fields(RULES), "r-0-points": "50", "do": "whatif"}
+    scored_with = []
+    real_what_if = views.what_if
+
+    def what_if(candidate, reference):
+        scored_with.append(candidate)
+        return real_what_if(candidate, reference)
+
+    monkeypatch.setattr(views, "what_if", what_if)
     page = client_for("marketing").post(url, fields)
+    (candidate,) = scored_with  # the candidate is the draft as edited, not as saved
+    assert candidate.rules.points[candidate.rules.index["form_fill"]] == 50
     assert page.status_code == 200 and "What if (not saved)" in page.text
     assert 'name="r-0-points" value="50"' in page.text  # shown as typed
     profile.refresh_from_db()
