@@ -93,3 +93,34 @@ def test_board_c_opens_the_call_log(page_as, users):
     page.keyboard.press("Enter")
     expect(page.locator(".msg")).to_contain_text("Activity logged")
     assert Deal.objects.get(pk=deal.pk).activities.get().outcome == "Left a voicemail"
+
+
+def test_manager_ticks_cards_with_x_and_updates_them_together(page_as, users, artifacts):
+    deal = _deal(users)
+    rep = users["sales_rep"]
+    second = deal_create(
+        data=DealInput(
+            name="Globex expansion",
+            amount="800.00",
+            currency="EUR",
+            close_date=timezone.localdate() + dt.timedelta(days=20),
+            account_name="Globex",
+            owner=rep,
+        ),
+        actor=rep,
+    )
+    page = page_as(users["sales_manager"])
+    page.goto("/pipeline/")
+    page.locator(f"[data-deal='{deal.pk}']").focus()
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("[data-ticked-count]")).to_have_text("(2 ticked)")
+    page.select_option("#bulk select[name=forecast_category]", "commit")
+    page.click("#bulk button[type=submit]")
+    expect(page.locator(".msg")).to_contain_text("2 deals updated")
+    page.screenshot(path=str(artifacts / "board-bulk.png"), full_page=True)
+    assert set(
+        Deal.objects.filter(pk__in=[deal.pk, second.pk]).values_list("forecast_category", flat=True)
+    ) == {"commit"}
+    assert page.url.endswith("/pipeline/")

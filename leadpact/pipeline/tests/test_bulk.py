@@ -136,3 +136,67 @@ def test_bulk_api(two, client_for):
         "/api/pipeline/deals/bulk/", body, content_type="application/json"
     )
     assert r.status_code == 403
+
+
+def test_board_bulk_update_for_managers_only(make_deal, users, client_for, pipeline):
+    mine, other = make_deal(name="Mine"), make_deal(name="Other")
+    rep_page = client_for("sales_rep").get("/pipeline/").content.decode()
+    assert 'id="bulk"' not in rep_page and 'form="bulk"' not in rep_page
+    client = client_for("sales_manager")
+    page = client.get(f"/pipeline/?pipeline={pipeline.pk}").content.decode()
+    assert page.count('form="bulk" data-tick') == 2 and 'id="bulk"' in page
+    assert f'value="{mine.pk}:{mine.version}" form="bulk"' in page
+    response = client.post(
+        "/pipeline/review/bulk/",
+        {
+            "deal": [f"{mine.pk}:{mine.version}", f"{other.pk}:{other.version}"],
+            "forecast_category": "best_case",
+            "back": f"/pipeline/?pipeline={pipeline.pk}",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/pipeline/?pipeline={pipeline.pk}"
+    assert set(Deal.objects.values_list("forecast_category", flat=True)) == {"best_case"}
+    # A rep posting the same form is refused and nothing changes.
+    refused = client_for("sales_rep").post(
+        "/pipeline/review/bulk/", {"deal": [f"{mine.pk}:2"], "forecast_category": "commit"}
+    )
+    assert refused.status_code == 403
+    assert set(Deal.objects.values_list("forecast_category", flat=True)) == {"best_case"}
+
+
+def test_board_bulk_refusal_keeps_every_deal(make_deal, client_for):
+    one, two = make_deal(name="One"), make_deal(name="Two")
+    client = client_for("sales_manager")
+    response = client.post(
+        "/pipeline/review/bulk/",
+        {
+            "deal": [f"{one.pk}:{one.version}", f"{two.pk}:{two.version + 5}"],
+            "close_date": "not a date",
+            "back": "/pipeline/",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200 and "Close date must be a date" in response.content.decode()
+    response = client.post(
+        "/pipeline/review/bulk/",
+        {
+            "deal": [f"{one.pk}:{one.version}", f"{two.pk}:{two.version + 5}"],
+            "forecast_category": "commit",
+            "back": "/pipeline/",
+        },
+        follow=True,
+    )
+    assert "Nothing was changed" in response.content.decode()
+    assert set(Deal.objects.values_list("forecast_category", flat=True)) == {"pipeline"}
+
+
+def test_manager_board_runs_a_fixed_number_of_queries(
+    make_deal, client_for, django_assert_max_num_queries
+):
+    for i in range(20):
+        make_deal(name=f"Deal {i}")
+    client = client_for("sales_manager")
+    with django_assert_max_num_queries(13):
+        response = client.get("/pipeline/")
+    assert response.content.decode().count('form="bulk" data-tick') == 20

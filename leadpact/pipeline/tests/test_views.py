@@ -37,6 +37,16 @@ def test_board_runs_a_fixed_number_of_queries(
     assert response.status_code == 200 and response.content.decode().count("data-deal=") == 30
 
 
+def test_board_cards_link_to_their_deal_and_move_form(make_deal, client_for):
+    from django.urls import reverse
+
+    deal = make_deal(name="Linked")
+    page = client_for("sales_rep").get("/pipeline/").content.decode()
+    assert f'href="{reverse("pipeline:deal", args=[deal.pk])}"' in page
+    assert f'data-href="{reverse("pipeline:deal", args=[deal.pk])}"' in page
+    assert f'action="{reverse("pipeline:deal_move", args=[deal.pk])}"' in page
+
+
 def test_deal_page_may_and_may_not(make_deal, client_for):
     deal = make_deal()
     url = f"/pipeline/deals/{deal.pk}/"

@@ -27,9 +27,11 @@ from leadpact.pipeline.models import (
     Stage,
 )
 from leadpact.pipeline.policies import (
+    can_configure,
     can_create_deal,
     can_edit_deal,
 )
+from leadpact.pipeline.quota_selectors import visible_sales_people
 from leadpact.pipeline.services.activities import activity_log
 from leadpact.pipeline.services.deals import (
     DealInput,
@@ -55,18 +57,31 @@ def board(request: HttpRequest) -> HttpResponse:
     for column in columns:
         later = [s for s in stages if s.position > column.stage.position]
         column.next = later[0] if later else None  # type: ignore[attr-defined]
-    return render(
-        request,
-        "pipeline/board.html",
-        {
-            "pipelines": pipelines,
-            "pipeline": pipeline,
-            "columns": columns,
-            "can_create": can_create_deal(user),
-            "can_move": can_create_deal(user),
-            "today": timezone.localdate(),
-        },
-    )
+    context: dict[str, Any] = {
+        "pipelines": pipelines,
+        "pipeline": pipeline,
+        "columns": columns,
+        "can_create": can_create_deal(user),
+        "can_move": can_create_deal(user),
+        "can_bulk": can_configure(user) and bool(columns),
+        "today": timezone.localdate(),
+        # A card links to its deal page and its move form; reversing two URLs for each of up
+        # to 50 cards per column cost more than the board's queries, so the root is reversed
+        # once (the pages are ``<root><id>/`` and ``<root><id>/move/``).
+        "deal_root": reverse("pipeline:deal", args=[0]).removesuffix("0/"),
+    }
+    if context["can_bulk"]:
+        # Managers tick cards and update them together (the same all-or-nothing service as the
+        # pipeline review); one more query, for the owners they may hand deals to.
+        context |= {
+            "owners": list(
+                visible_sales_people(user)[0].order_by("first_name", "last_name", "username")
+            ),
+            "categories": ForecastCategory.choices,
+            "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
+            "back": request.get_full_path(),
+        }
+    return render(request, "pipeline/board.html", context)
 
 
 @login_required
