@@ -3,7 +3,8 @@ period, and what they achieved.
 
 ``quota_attainment`` is the one call other pages use for a single rep, team or the company;
 ``attainment_board`` is the quota page (every rep and team the viewer may see, in a fixed
-number of queries whatever their number).
+number of queries whatever their number). Both find a target by ``quota_resolve``: the quota
+of exactly the period, else the scope's monthly quotas summed, else (a team) its members'.
 
 What counts:
 
@@ -29,7 +30,7 @@ from leadpact.accounts.models import Role, Team, User
 from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError
 from leadpact.leads.models import LeadState, TimelineEvent
-from leadpact.pipeline.models import Deal, DealEvent, Quota
+from leadpact.pipeline.models import Deal, DealEvent, PeriodKind, Quota
 from leadpact.pipeline.periods import Period
 
 DEFAULT_CURRENCY = "EUR"
@@ -134,6 +135,72 @@ def _scope_filter(rep: User | None, team: Team | None) -> dict[str, Any]:
     return {"rep__isnull": True, "team__isnull": True}
 
 
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A scope's target for a period and where it came from (``source``: "set", "sum of
+    monthly quotas", "sum of reps' quotas" or "" when there is none)."""
+
+    target: Decimal | None
+    currency: str
+    quota: Quota | None
+    source: str
+
+
+NO_TARGET = ResolvedTarget(None, "", None, "")
+
+
+def quotas_inside(*, start: date, end: date, kind: str | None = None) -> list[Quota]:
+    """Every quota of the period and of the months inside it (one query), as
+    ``quota_resolve`` takes them; reps come with the quota (their team decides a team's sum)."""
+    qs = Quota.objects.filter(start__gte=start, end__lte=end)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    return list(qs.select_related("rep", "team", "set_by").order_by("kind", "start", "id"))
+
+
+def quota_resolve(
+    quotas: list[Quota],
+    *,
+    kind: str,
+    start: date,
+    end: date,
+    rep_id: int | None = None,
+    team_id: int | None = None,
+) -> ResolvedTarget:
+    """The one rule for a scope's target in ``start``..``end`` (no query; ``quotas`` from
+    ``quotas_inside``). The scope is a rep, a team, or the company (neither):
+
+    1. the quota set for exactly that period;
+    2. else the sum of the scope's monthly quotas inside the period (a quarter asked for by its
+       months), when they share a currency;
+    3. else, for a team, the sum of its members' targets (each by rules 1-2; the quota's rep
+       and their current team), when they share a currency.
+    """
+    own = [q for q in quotas if q.kind == kind and q.rep_id == rep_id and q.team_id == team_id]
+    exact = next((q for q in own if q.start == start and q.end == end), None)
+    if exact is not None:
+        return ResolvedTarget(exact.target, exact.currency, exact, "set")
+    months = [q for q in own if q.period_kind == PeriodKind.MONTH]
+    if months and len({q.currency for q in months}) == 1:
+        total = sum((q.target for q in months), Decimal("0"))
+        return ResolvedTarget(total, months[0].currency, None, "sum of monthly quotas")
+    if team_id is not None and rep_id is None:
+        members = sorted(
+            {q.rep_id for q in quotas if q.kind == kind and q.rep and q.rep.team_id == team_id}
+        )
+        found = [
+            r
+            for r in (
+                quota_resolve(quotas, kind=kind, start=start, end=end, rep_id=m) for m in members
+            )
+            if r.target is not None
+        ]
+        if found and len({r.currency for r in found}) == 1:
+            total = sum((r.target for r in found if r.target is not None), Decimal("0"))
+            return ResolvedTarget(total, found[0].currency, None, "sum of reps' quotas")
+    return NO_TARGET
+
+
 def stored_quota(
     *,
     kind: str = Quota.Kind.REVENUE,
@@ -143,35 +210,17 @@ def stored_quota(
     team: Team | None = None,
 ) -> tuple[Decimal | None, str, Quota | None, str]:
     """The stored target for the scope and ``start``..``end``: ``(target, currency, quota,
-    source)``. The quota of exactly that period; else the sum of the monthly quotas inside it
-    (a quarter asked for by its months); for a team with neither, the sum of its members'."""
-    scope = _scope_filter(rep, team)
-    quotas = Quota.objects.filter(kind=kind, **scope)
-    exact = quotas.filter(start=start, end=end).first()
-    if exact is not None:
-        return exact.target, exact.currency, exact, "set"
-    months = list(quotas.filter(period_kind="month", start__gte=start, end__lte=end))
-    if months and len({q.currency for q in months}) == 1:
-        return (
-            sum((q.target for q in months), Decimal("0")),
-            months[0].currency,
-            None,
-            ("sum of monthly quotas"),
-        )
-    if team is not None:
-        members = list(
-            Quota.objects.filter(kind=kind, rep__team=team, start=start, end=end).values_list(
-                "target", "currency"
-            )
-        )
-        if members and len({c for _, c in members}) == 1:
-            return (
-                sum((t for t, _ in members), Decimal("0")),
-                members[0][1],
-                None,
-                ("sum of reps' quotas"),
-            )
-    return None, "", None, ""
+    source)``, by ``quota_resolve`` (one query)."""
+    _scope_filter(rep, team)  # refuses a rep and a team together
+    found = quota_resolve(
+        quotas_inside(start=start, end=end, kind=kind),
+        kind=kind,
+        start=start,
+        end=end,
+        rep_id=rep.pk if rep is not None else None,
+        team_id=team.pk if team is not None else None,
+    )
+    return found.target, found.currency, found.quota, found.source
 
 
 def quota_attainment(
@@ -259,11 +308,8 @@ def attainment_board(
     in the period (marked as left)."""
     start, end = period.start, period.end
     people_qs, teams_qs = visible_sales_people(viewer)
-    quotas = list(
-        Quota.objects.filter(start=start, end=end)
-        .select_related("rep", "team", "set_by")
-        .order_by("kind", "id")
-    )
+    inside = quotas_inside(start=start, end=end)
+    quotas = [q for q in inside if q.start == start and q.end == end]
     main = currency or next((q.currency for q in quotas if q.currency), None) or DEFAULT_CURRENCY
     won = won_deals(start=start, end=end)
     by_rep = {
@@ -278,58 +324,57 @@ def attainment_board(
         .values("owner__team_id", "currency")
         .annotate(total=Sum("amount"), n=Count("id"))
     }
-    revenue = [q for q in quotas if q.kind == Quota.Kind.REVENUE]
-    rep_quota = {q.rep_id: q for q in revenue if q.rep_id}
-    team_quota = {q.team_id: q for q in revenue if q.team_id}
+
+    def target(kind: str, rep_id: int | None = None, team_id: int | None = None) -> ResolvedTarget:
+        return quota_resolve(
+            inside, kind=kind, start=start, end=end, rep_id=rep_id, team_id=team_id
+        )
+
+    revenue = Quota.Kind.REVENUE
+    with_quota = {q.rep_id for q in inside if q.kind == revenue and q.rep_id}
     people = [
         p
         for p in people_qs.select_related("team")
-        if p.is_active or p.pk in rep_quota or any(k[0] == p.pk for k in by_rep)
+        if p.is_active or p.pk in with_quota or any(k[0] == p.pk for k in by_rep)
     ]
     board = AttainmentBoard(period=period, currency=main, quotas=quotas)
     for person in people:
-        q = rep_quota.get(person.pk)
-        code = q.currency if q else main
+        found = target(revenue, rep_id=person.pk)
+        code = found.currency or main
         board.reps.append(
             Attainment(
-                kind=Quota.Kind.REVENUE,
+                kind=revenue,
                 label=str(person),
                 start=start,
                 end=end,
                 currency=code,
-                target=q.target if q else None,
+                target=found.target,
                 actual=cents(by_rep.get((person.pk, code))),
-                quota=q,
+                quota=found.quota,
                 rep=person,
                 team=person.team,
                 left=not person.is_active,
-                target_source="set" if q else "",
+                target_source=found.source,
             )
         )
     for team in teams_qs:
-        q = team_quota.get(team.pk)
-        members = [r for r in board.reps if r.team is not None and r.team.pk == team.pk]
-        target, source, code = (q.target, "set", q.currency) if q else (None, "", main)
-        if q is None:
-            member_quotas = [r for r in members if r.target is not None and r.currency == main]
-            if member_quotas:
-                target = sum((r.target for r in member_quotas if r.target), Decimal("0"))
-                source = "sum of reps' quotas"
+        found = target(revenue, team_id=team.pk)
+        code = found.currency or main
         board.teams.append(
             Attainment(
-                kind=Quota.Kind.REVENUE,
+                kind=revenue,
                 label=str(team),
                 start=start,
                 end=end,
                 currency=code,
-                target=target,
+                target=found.target,
                 actual=cents(by_team.get((team.pk, code))),
-                quota=q,
+                quota=found.quota,
                 team=team,
-                target_source=source,
+                target_source=found.source,
             )
         )
-    mql_q = next((q for q in quotas if q.kind == Quota.Kind.MQLS and not q.rep_id), None)
+    mqls = target(Quota.Kind.MQLS)
     board.marketing.append(
         Attainment(
             kind=Quota.Kind.MQLS,
@@ -337,14 +382,14 @@ def attainment_board(
             start=start,
             end=end,
             currency="",
-            target=mql_q.target if mql_q else None,
+            target=mqls.target,
             actual=Decimal(mqls_in_period(start=start, end=end)),
-            quota=mql_q,
-            target_source="set" if mql_q else "",
+            quota=mqls.quota,
+            target_source=mqls.source,
         )
     )
-    pipe_q = next((q for q in quotas if q.kind == Quota.Kind.MARKETING_PIPELINE), None)
-    code = pipe_q.currency if pipe_q else main
+    pipe = target(Quota.Kind.MARKETING_PIPELINE)
+    code = pipe.currency or main
     board.marketing.append(
         Attainment(
             kind=Quota.Kind.MARKETING_PIPELINE,
@@ -352,10 +397,10 @@ def attainment_board(
             start=start,
             end=end,
             currency=code,
-            target=pipe_q.target if pipe_q else None,
+            target=pipe.target,
             actual=marketing_pipeline_in_period(start=start, end=end, currency=code),
-            quota=pipe_q,
-            target_source="set" if pipe_q else "",
+            quota=pipe.quota,
+            target_source=pipe.source,
         )
     )
     return board

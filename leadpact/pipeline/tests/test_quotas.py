@@ -404,3 +404,45 @@ def test_attainment_board_runs_a_fixed_number_of_queries(users, sales_team, make
         win(make_deal(owner=rep), rep, pipeline)
     TeamFactory(name="Second sales")
     assert count() == few
+
+
+def test_board_and_single_reads_resolve_targets_the_same_way(users, sales_team):
+    """A quarter asked for by its months: the quota page and every other page (forecast,
+    API) read one rule, so a rep's monthly quotas add up to the quarter everywhere and the
+    team's target is its members' sum."""
+    admin, rep = users["admin"], users["sales_rep"]
+    q4 = period_parse("2026-Q4")
+    for month, target in (("2026-10", "100"), ("2026-11", "200"), ("2026-12", "300")):
+        quota_set(
+            actor=admin,
+            kind="revenue",
+            period=period_parse(month),
+            target=target,
+            currency="EUR",
+            rep=rep,
+        )
+    board = attainment_board(viewer=admin, period=q4)
+    row = next(r for r in board.reps if r.rep == rep)
+    team_row = next(t for t in board.teams if t.team == sales_team)
+    single = quota_attainment(user=rep, start=q4.start, end=q4.end)
+    team_single = quota_attainment(team=sales_team, start=q4.start, end=q4.end)
+    assert (row.target, row.target_source) == (Decimal("600.00"), "sum of monthly quotas")
+    assert (single.target, single.target_source) == (row.target, row.target_source)
+    assert (team_row.target, team_row.target_source) == (Decimal("600.00"), "sum of reps' quotas")
+    assert (team_single.target, team_single.target_source) == (
+        team_row.target,
+        team_row.target_source,
+    )
+    # A quota set for the quarter itself wins over the months, on both reads.
+    quota_set(actor=admin, kind="revenue", period=q4, target="999", currency="EUR", rep=rep)
+    row = next(r for r in attainment_board(viewer=admin, period=q4).reps if r.rep == rep)
+    single = quota_attainment(user=rep, start=q4.start, end=q4.end)
+    assert row.target == single.target == Decimal("999.00") and row.target_source == "set"
+    # Members quoted in two currencies have no sum: no team target rather than a wrong one.
+    other = UserFactory(username="usd-rep", role=Role.SALES_REP, team=sales_team)
+    quota_set(actor=admin, kind="revenue", period=q4, target="50", currency="USD", rep=other)
+    team_row = next(
+        t for t in attainment_board(viewer=admin, period=q4).teams if t.team == sales_team
+    )
+    assert team_row.target is None
+    assert quota_attainment(team=sales_team, start=q4.start, end=q4.end).target is None
