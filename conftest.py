@@ -12,6 +12,15 @@ from leadpact.accounts.models import Role
 from leadpact.factories import TeamFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Every test starts with an empty cache (the in-process one; tests never set REDIS_URL), so
+    a figure cached by one test is never read by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def sales_team(db):
     return TeamFactory(name="Sales East", kind="sales")

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.core.cache import cache
 from django.utils import timezone
 
 from leadpact.common.errors import ApplicationError
@@ -24,6 +25,7 @@ from leadpact.scoring.scores import ProfileScorer
 
 DEFAULT_WEEKS = 12
 MAX_SAMPLE = 200_000
+DRIFT_TTL = 600  # seconds the live page reuses a drift report (it reads every recent lead)
 
 
 def recent_rows(*, since: datetime, until: datetime | None = None) -> LeadRows:
@@ -138,6 +140,17 @@ def drift_analysis(profile: LeadProfile, *, weeks: int = DEFAULT_WEEKS) -> dict[
     else:
         out["auc_error"] = "Needs both won and lost leads closed since going live."
     return out
+
+
+def drift_analysis_cached(profile: LeadProfile, *, weeks: int = DEFAULT_WEEKS) -> dict[str, Any]:
+    """``drift_analysis`` for the live page, reused for ``DRIFT_TTL`` seconds: it scores every
+    lead of two windows, too costly to redo on each view. The report says when it was made."""
+    key = f"scoring:drift:{profile.pk}:{profile.effective_from}:{profile.effective_to}:{weeks}"
+    report = cache.get(key)
+    if report is None:
+        report = drift_analysis(profile, weeks=weeks) | {"computed_at": timezone.now()}
+        cache.set(key, report, DRIFT_TTL)
+    return report
 
 
 def what_if(

@@ -17,7 +17,12 @@ from django.views.decorators.http import require_POST
 
 from leadpact.campaigns.models import TouchKind
 from leadpact.common.errors import ApplicationError
-from leadpact.scoring.analysis import CapacityInput, drift_analysis, threshold_analysis, what_if
+from leadpact.scoring.analysis import (
+    CapacityInput,
+    drift_analysis_cached,
+    threshold_analysis,
+    what_if,
+)
 from leadpact.scoring.models import LeadProfile, ProfileStatus
 from leadpact.scoring.roles import (
     can_approve_profile,
@@ -116,7 +121,7 @@ def live(request: HttpRequest) -> HttpResponse:
     if profile is None:
         return render(request, "scoring/live.html", context)
     context.update(_profile_context(request, profile))
-    context["drift"] = drift_analysis(profile)
+    context["drift"] = drift_analysis_cached(profile)
     context["capacity_form"] = {
         k: request.GET.get(k, "") for k in ("capacity", "deal_value", "cost_per_lead", "weeks")
     }
@@ -278,7 +283,10 @@ ACTIONS = {
         profile_reject(profile=p, actor=r.user, reason=r.POST.get("reason", "")),
         "Rejected: sent back to draft.",
     ),
-    "withdraw": lambda r, p: (profile_withdraw(profile=p, actor=r.user), "Sent back to draft."),
+    "withdraw": lambda r, p: (
+        profile_withdraw(profile=p, actor=r.user, reason=r.POST.get("reason", "")),
+        "Sent back to draft.",
+    ),
     "live": _go_live,
     "copy": lambda r, p: (profile_copy_to_draft(profile=p, actor=r.user), "New draft started."),
 }

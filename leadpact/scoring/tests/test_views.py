@@ -6,6 +6,9 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -144,3 +147,27 @@ def test_drift_command(users):
     assert "Live profile v1" in out.getvalue() and "AUC:" in out.getvalue()
     with pytest.raises(CommandError, match="--weeks"):
         call_command("scoring", "drift", "--weeks", "0")
+
+
+def test_back_to_draft_from_the_page_keeps_the_reason(client_for, users):
+    profile = draft(users)
+    url = reverse("scoring:action", args=[profile.pk, "withdraw"])
+    client_for("marketing").post(reverse("scoring:action", args=[profile.pk, "propose"]))
+    page = client_for("marketing").post(url, {"reason": "  Wrong threshold  "}, follow=True)
+    assert "Sent back to draft" in page.text
+    profile.refresh_from_db()
+    event = profile.events.get(action="withdrawn")
+    assert profile.status == ProfileStatus.DRAFT and event.data["reason"] == "Wrong threshold"
+
+
+def test_live_page_reuses_its_drift_report(client_for, users):
+    live(users)
+    LeadFactory.create_batch(5, source_channel="referral")
+    client = client_for("marketing")
+    assert "Figures as of" in client.get(reverse("scoring:live")).text
+    with CaptureQueriesContext(connection) as reused:
+        client.get(reverse("scoring:live"))
+    cache.clear()
+    with CaptureQueriesContext(connection) as fresh:
+        client.get(reverse("scoring:live"))
+    assert len(reused.captured_queries) < len(fresh.captured_queries)
