@@ -162,6 +162,7 @@ def closed_stage_spells(*, pipeline: Pipeline) -> list[dict[str, Any]]:
                 continue
             rows.append(
                 {
+                    "deal": deal_id,
                     "stage": name,
                     "age_in_stage_days": max(0.0, (end - at).total_seconds() / 86400),
                     "amount": float(deal["amount"]),

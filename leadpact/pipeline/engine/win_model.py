@@ -7,12 +7,14 @@ predicted 30% is from the 30% it should mean on deals the model has not seen.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -80,16 +82,30 @@ class WinProbabilityModel:
             encode, LogisticRegression(C=self.C, max_iter=1000, random_state=self.random_state)
         )
 
-    def fit(self, frame: pd.DataFrame, won: np.ndarray) -> WinProbabilityModel:
+    def fit(
+        self, frame: pd.DataFrame, won: np.ndarray, groups: np.ndarray | None = None
+    ) -> WinProbabilityModel:
+        """``groups`` (one id per row, e.g. the deal) keeps the rows of one group in the same
+        fold: a deal seen at several stages and ages must not be scored by a model that
+        learned its own outcome, or the reported calibration flatters the model."""
         X = features(frame)
         y = np.asarray(won, dtype=int)
         if len(np.unique(y)) < 2:
             raise ValueError("the history needs both won and lost deals")
         self.base_rate_ = float(y.mean())
-        folds = min(self.cv, int(np.bincount(y).min()))
+        if groups is None:
+            folds = min(self.cv, int(np.bincount(y).min()))
+            split: Any = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        else:
+            groups = np.asarray(groups)
+            # every fold needs a won and a lost group: count each group once, by its outcome
+            first = pd.Series(y).groupby(groups).first().to_numpy()
+            folds = min(self.cv, int(np.bincount(first, minlength=2).min()))
+            split = StratifiedGroupKFold(folds, shuffle=True, random_state=self.random_state)
         if folds >= 2:
-            split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-            oof = cross_val_predict(self._pipeline(), X, y, cv=split, method="predict_proba")[:, 1]
+            oof = cross_val_predict(
+                self._pipeline(), X, y, cv=split, groups=groups, method="predict_proba"
+            )[:, 1]
         else:
             oof = np.full(len(y), self.base_rate_)
         self.n_rows_ = len(y)

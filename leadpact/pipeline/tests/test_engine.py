@@ -82,3 +82,27 @@ def test_win_model_learns_and_reports_calibration():
     assert worst < 0.08
     proba = model.predict_proba(frame.iloc[:5])
     assert proba.shape == (5,) and ((proba > 0) & (proba < 1)).all()
+
+
+def test_win_model_cross_validates_by_deal():
+    """Outcomes here are pure chance, but each deal appears 6 times with a feature unique to
+    it: folds that split a deal's rows let the model recognise the deal and "predict" its
+    outcome; folds grouped by deal report the truth (no skill)."""
+    rng = np.random.default_rng(1)
+    deals = 300
+    won_by_deal = rng.uniform(size=deals) < 0.4
+    deal = np.repeat(np.arange(deals), 6)
+    frame = pd.DataFrame(
+        {
+            "stage": rng.choice(["early", "late"], deal.size),
+            "age_in_stage_days": rng.integers(0, 60, deal.size),
+            "amount": rng.lognormal(8, 1, deal.size),
+            "source_channel": [f"campaign-{d}" for d in deal],
+            "lead_score": rng.uniform(0, 100, deal.size),
+        }
+    )
+    won = won_by_deal[deal]
+    leaky = WinProbabilityModel(random_state=0).fit(frame, won)
+    honest = WinProbabilityModel(random_state=0).fit(frame, won, groups=deal)
+    assert leaky.auc_ > 0.85
+    assert honest.auc_ < 0.6 and honest.folds_ == 5

@@ -89,9 +89,10 @@ def win_model_fit(*, pipeline: Pipeline) -> WinProbabilityModel | None:
         return None
     frame = stage_snapshots(pd.DataFrame(rows))
     won = frame.pop("won").to_numpy()
+    deal = frame.pop("deal").to_numpy()
     if won.all() or not won.any():
         return None
-    return WinProbabilityModel(random_state=0).fit(frame, won)
+    return WinProbabilityModel(random_state=0).fit(frame, won, groups=deal)
 
 
 _models: dict[int, tuple[tuple[Any, ...], WinProbabilityModel | None]] = {}
