@@ -42,10 +42,9 @@ class ProfileSummary:
 
 def demo_profile(*, author: User, reviewer: User, manager: User) -> ProfileSummary:
     """Fit, propose, approve (marketing + sales manager) and put live the demo's profile."""
-    # The demo's touches are drawn independently of whether a lead is won, so learning would
-    # give every touch kind 0 points (the report shows that evidence). The demo keeps the
-    # default engagement points, so engagement visibly moves scores and the routing it feeds.
-    draft = profile_fit_from_history(actor=author, exclude=EXCLUDED, learn_engagement=False)
+    # Engagement points are learned too: the demo's winners engaged more (webinars, forms),
+    # and the profile page shows, per touch kind, the evidence each learned value rests on.
+    draft = profile_fit_from_history(actor=author, exclude=EXCLUDED, learn_engagement=True)
     curve = draft.report.get("capture_curve") or []
     top = [point["score"] for point in curve if point["share_of_leads"] <= TOP_SHARE]
     if top:

@@ -1,8 +1,10 @@
 """The marketing touches of a demo lead: the capture itself, then page views, e-mail clicks,
 ad clicks, form fills and webinars from the campaigns running at the time.
 
-Worked leads were touched more than leads that never got past new, which is what engagement
-scoring and multi-touch attribution should find in the data.
+Worked leads were touched more than leads that never got past new, and the leads that were won
+showed more intent along the way (webinars, form fills, e-mail clicks) than those lost, which is
+what engagement scoring (the points learned per touch kind) and multi-touch attribution should
+find in the data.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ EXTRA_KINDS: dict[str, float] = {
     TouchKind.AD_CLICK: 0.15,
     TouchKind.FORM_FILL: 0.10,
     TouchKind.WEBINAR: 0.15,
+}
+#: Buyers who end up winning come back for the webinar and the sign-up form more than the rest.
+WON_KINDS: dict[str, float] = {
+    TouchKind.PAGE_VIEW: 0.15,
+    TouchKind.EMAIL_CLICK: 0.25,
+    TouchKind.AD_CLICK: 0.10,
+    TouchKind.FORM_FILL: 0.20,
+    TouchKind.WEBINAR: 0.30,
 }
 AD_CHANNELS = ("paid_search", "social", "display")
 SEARCH_TERMS = ("sell online", "marketplace for sellers", "marketplace fees", "open online store")
@@ -76,8 +86,16 @@ class TouchMaker:
                 form=prospect.form,
             )
         ]
-        worked = prospect.journey.state not in (LeadState.NEW, LeadState.DISQUALIFIED)
-        extra = rng.randint(1, MAX_TOUCHES - 1) if worked else rng.choice((0, 0, 1, 1, 2))
+        state = prospect.journey.state
+        worked = state not in (LeadState.NEW, LeadState.DISQUALIFIED)
+        won = state == LeadState.WON
+        if won:
+            extra = rng.randint(2, MAX_TOUCHES - 1)
+        elif worked:
+            extra = rng.randint(1, MAX_TOUCHES - 3)
+        else:
+            extra = rng.choice((0, 0, 1, 1, 2))
+        weights = WON_KINDS if won else EXTRA_KINDS
         horizon = min(
             self.now, prospect.captured_at + timedelta(days=prospect.journey.last_day + 21)
         )
@@ -88,7 +106,7 @@ class TouchMaker:
         for moment in moments:
             if moment > self.now:
                 continue
-            kind = rng.choices(list(EXTRA_KINDS), list(EXTRA_KINDS.values()))[0]
+            kind = rng.choices(list(weights), list(weights.values()))[0]
             touches.append(self._extra(kind, moment, prospect))
         return touches
 

@@ -145,7 +145,8 @@ def drift_analysis(profile: LeadProfile, *, weeks: int = DEFAULT_WEEKS) -> dict[
 def drift_analysis_cached(profile: LeadProfile, *, weeks: int = DEFAULT_WEEKS) -> dict[str, Any]:
     """``drift_analysis`` for the live page, reused for ``DRIFT_TTL`` seconds: it scores every
     lead of two windows, too costly to redo on each view. The report says when it was made."""
-    key = f"scoring:drift:{profile.pk}:{profile.effective_from}:{profile.effective_to}:{weeks}"
+    span = [t.timestamp() if t else 0 for t in (profile.effective_from, profile.effective_to)]
+    key = f"scoring:drift:{profile.pk}:{span[0]:.0f}:{span[1]:.0f}:{weeks}"
     report = cache.get(key)
     if report is None:
         report = drift_analysis(profile, weeks=weeks) | {"computed_at": timezone.now()}
