@@ -12,11 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from leadpact.campaigns.models import TouchKind
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import Done, form_post
 from leadpact.scoring.analysis import (
     CapacityInput,
     drift_analysis_cached,
@@ -292,43 +294,45 @@ ACTIONS = {
 }
 
 
+def _version_page(request: HttpRequest, profile_id: int, **_: Any) -> str:
+    return reverse("scoring:version", args=[profile_id])
+
+
 @login_required
 @require_POST
-def version_action(request: HttpRequest, profile_id: int, action: str) -> HttpResponse:
+@form_post(_version_page)
+def version_action(request: HttpRequest, profile_id: int, action: str) -> Done:
     _viewer(request)
     if action not in ACTIONS:
         raise Http404("Unknown action.")
-    profile = _load(profile_id)
-    try:
-        result, done = ACTIONS[action](request, profile)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("scoring:version", profile_id=profile.pk)
-    messages.success(request, done)
-    return redirect("scoring:version", profile_id=result.pk)
+    result, done = ACTIONS[action](request, _load(profile_id))
+    return Done(done, reverse("scoring:version", args=[result.pk]))
 
 
-def _fit_done(request: HttpRequest, fit: Any) -> HttpResponse:
+def _fitted(request: HttpRequest, fit: Any) -> Done:
     if not can_edit_profile(request.user):
         raise PermissionDenied
     try:
         profile = fit()
     except ApplicationError as exc:
-        messages.error(request, f"Could not fit a profile: {exc.message}")
-        return redirect("scoring:versions")
-    messages.success(request, f"Draft version {profile.version} fitted; review it, then propose.")
-    return redirect("scoring:version", profile_id=profile.pk)
+        raise ApplicationError(f"Could not fit a profile: {exc.message}") from exc
+    return Done(
+        f"Draft version {profile.version} fitted; review it, then propose.",
+        reverse("scoring:version", args=[profile.pk]),
+    )
 
 
 @login_required
 @require_POST
-def fit_history(request: HttpRequest) -> HttpResponse:
-    return _fit_done(request, lambda: profile_fit_from_history(actor=request.user))
+@form_post("scoring:versions")
+def fit_history(request: HttpRequest) -> Done:
+    return _fitted(request, lambda: profile_fit_from_history(actor=request.user))
 
 
 @login_required
 @require_POST
-def fit_csv(request: HttpRequest) -> HttpResponse:
+@form_post("scoring:versions")
+def fit_csv(request: HttpRequest) -> Done:
     upload = request.FILES.get("history")
 
     def fit() -> LeadProfile:
@@ -344,4 +348,4 @@ def fit_csv(request: HttpRequest) -> HttpResponse:
             **fit_options(request.POST),
         )
 
-    return _fit_done(request, fit)
+    return _fitted(request, fit)

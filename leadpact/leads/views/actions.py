@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, QueryDict
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from leadpact.accounts.models import User
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.leads.models import Lead, LeadState
 from leadpact.leads.policies import LeadAction, can_act
 from leadpact.leads.selectors import lead_get
@@ -197,25 +197,24 @@ def load_lead(lead_id: int) -> Lead:
         raise Http404("There is no lead with this number.") from None
 
 
+def _lead_page(request: HttpRequest, lead_id: int, **_: Any) -> str:
+    return reverse("leads:detail", args=[lead_id])
+
+
 @login_required
 @require_POST
-def lead_act(request: HttpRequest, lead_id: int, action: str) -> HttpResponse:
+@form_post(_lead_page)
+def lead_act(request: HttpRequest, lead_id: int, action: str) -> str:
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404("There is no such action.")
     lead = load_lead(lead_id)
     if lead.merged_into_id:
-        messages.error(request, "This lead was merged into another; act on that one instead.")
-        return redirect("leads:detail", lead_id=lead.pk)
-    try:
-        lead_transition(
-            lead=lead,
-            actor=request.user,
-            action=spec.transition,
-            **_form_values(spec, request.POST),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, spec.done)
-    return redirect("leads:detail", lead_id=lead.pk)
+        raise ApplicationError("This lead was merged into another; act on that one instead.")
+    lead_transition(
+        lead=lead,
+        actor=request.user,
+        action=spec.transition,
+        **_form_values(spec, request.POST),
+    )
+    return spec.done

@@ -18,11 +18,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadpact.accounts.roles import can_import
 from leadpact.campaigns.models import TouchKind
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.leads.models import ImportJob
 from leadpact.leads.services.imports.jobs import (
     import_job_resume,
@@ -300,12 +302,13 @@ def import_report(request: HttpRequest, job_id: int) -> HttpResponse:
     )
 
 
+def _job_page(request: HttpRequest, job_id: int) -> str:
+    return reverse("imports:detail", args=[job_id])
+
+
 @importer_only
 @require_POST
-def import_resume(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job(job_id)
-    try:
-        import_job_resume(job=job, actor=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("imports:detail", job_id=job.pk)
+@form_post(_job_page)
+def import_resume(request: HttpRequest, job_id: int) -> str:
+    import_job_resume(job=_job(job_id), actor=request.user)
+    return "Import resumed: it goes on from the last chunk it saved."

@@ -157,10 +157,10 @@ def test_adjustment_post(users, client_for, make_deal):
         "commit": "800",
         "best_case": "1200",
         "note": "Pushing Acme",
-        "next": f"/pipeline/forecast/?scope=rep:{rep.pk}",
+        "back": f"/pipeline/forecast/?scope=rep:{rep.pk}",
     }
     ok = client_for("sales_manager").post("/pipeline/forecast/adjustments/", data)
-    assert ok.status_code == 302 and ok["Location"] == data["next"]
+    assert ok.status_code == 302 and ok["Location"] == data["back"]
     assert ForecastAdjustment.objects.get().commit == Decimal("800.00")
     bad = client_for("sales_manager").post(
         "/pipeline/forecast/adjustments/", data | {"best_case": "100"}

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.leads.models import Lead, LeadState
 from leadpact.pipeline import forms, selectors
 from leadpact.pipeline.models import (
@@ -65,6 +66,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "can_move": can_create_deal(user),
         "can_bulk": can_configure(user) and bool(columns),
         "today": timezone.localdate(),
+        "back": request.get_full_path(),  # forms posted from the board come back to it
         # A card links to its deal page and its move form; reversing two URLs for each of up
         # to 50 cards per column cost more than the board's queries, so the root is reversed
         # once (the pages are ``<root><id>/`` and ``<root><id>/move/``).
@@ -79,7 +81,6 @@ def board(request: HttpRequest) -> HttpResponse:
             ),
             "categories": ForecastCategory.choices,
             "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
-            "back": request.get_full_path(),
         }
     return render(request, "pipeline/board.html", context)
 
@@ -156,72 +157,64 @@ def deal_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
-    deal = deal_for(request, deal_id, edit=True)
-    post = request.POST
-    try:
-        changes: dict[str, Any] = {}
-        for name in ("name", "amount", "currency", "forecast_category", "account_name"):
-            if name in post:
-                changes[name] = post[name]
-        if post.get("close_date"):
-            changes["close_date"] = forms.parse_date(post["close_date"], "Expected close date")
-        deal_update(
-            deal=deal,
-            actor=request.user,  # type: ignore[arg-type]
-            version=forms.parse_int(post.get("version"), "Version"),
-            **changes,
-        )
-        messages.success(request, "Deal saved.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("pipeline:deal", deal.pk)
+def _deal_page(request: HttpRequest, deal_id: int) -> str:
+    return reverse("pipeline:deal", args=[deal_id])
 
 
 @login_required
 @require_POST
-def deal_move_view(request: HttpRequest, deal_id: int) -> HttpResponse:
+@form_post(_deal_page)
+def deal_edit(request: HttpRequest, deal_id: int) -> str:
     deal = deal_for(request, deal_id, edit=True)
     post = request.POST
-    back = post.get("next") == "board"
-    try:
-        stage_id = forms.parse_int(post.get("stage"), "Stage")
-        stage = get_object_or_404(Stage, pk=stage_id)
-        moved = deal_move(
-            deal=deal,
-            actor=request.user,  # type: ignore[arg-type]
-            stage=stage,
-            version=forms.parse_int(post.get("version"), "Version"),
-            confirmed=forms.confirmed(post),
-            lost_reason=post.get("lost_reason"),
-            note=post.get("note", ""),
-        )
-        messages.success(request, f"{moved.name} moved to {moved.stage.name}.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    if back:
-        return redirect(f"{reverse('pipeline:board')}?pipeline={deal.pipeline_id}")
-    return redirect("pipeline:deal", deal.pk)
+    changes: dict[str, Any] = {}
+    for name in ("name", "amount", "currency", "forecast_category", "account_name"):
+        if name in post:
+            changes[name] = post[name]
+    if post.get("close_date"):
+        changes["close_date"] = forms.parse_date(post["close_date"], "Expected close date")
+    deal_update(
+        deal=deal,
+        actor=request.user,  # type: ignore[arg-type]
+        version=forms.parse_int(post.get("version"), "Version"),
+        **changes,
+    )
+    return "Deal saved."
 
 
 @login_required
 @require_POST
-def activity_new(request: HttpRequest, deal_id: int) -> HttpResponse:
+@form_post(_deal_page)
+def deal_move_view(request: HttpRequest, deal_id: int) -> str:
+    """Move a deal from its page or from the board (the board's form sends ``back``)."""
     deal = deal_for(request, deal_id, edit=True)
     post = request.POST
-    try:
-        activity_log(
-            actor=request.user,  # type: ignore[arg-type]
-            deal=deal,
-            kind=post.get("kind", ""),
-            outcome=post.get("outcome", ""),
-            note=post.get("note", ""),
-            next_step=post.get("next_step", ""),
-            next_step_due=forms.parse_date(post.get("next_step_due"), "Due date", required=False),
-        )
-        messages.success(request, "Activity logged.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("pipeline:deal", deal.pk)
+    stage = get_object_or_404(Stage, pk=forms.parse_int(post.get("stage"), "Stage"))
+    moved = deal_move(
+        deal=deal,
+        actor=request.user,  # type: ignore[arg-type]
+        stage=stage,
+        version=forms.parse_int(post.get("version"), "Version"),
+        confirmed=forms.confirmed(post),
+        lost_reason=post.get("lost_reason"),
+        note=post.get("note", ""),
+    )
+    return f"{moved.name} moved to {moved.stage.name}."
+
+
+@login_required
+@require_POST
+@form_post(_deal_page)
+def activity_new(request: HttpRequest, deal_id: int) -> str:
+    deal = deal_for(request, deal_id, edit=True)
+    post = request.POST
+    activity_log(
+        actor=request.user,  # type: ignore[arg-type]
+        deal=deal,
+        kind=post.get("kind", ""),
+        outcome=post.get("outcome", ""),
+        note=post.get("note", ""),
+        next_step=post.get("next_step", ""),
+        next_step_due=forms.parse_date(post.get("next_step_due"), "Due date", required=False),
+    )
+    return "Activity logged."

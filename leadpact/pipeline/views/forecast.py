@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from leadpact.accounts.models import User
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.pipeline import forms, selectors
 from leadpact.pipeline.models import PeriodKind
 from leadpact.pipeline.periods import period_from_dates
@@ -127,41 +126,36 @@ def forecast(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest, fallback: dict[str, Any]) -> str:
-    back = request.POST.get("next", "")
-    if back.startswith("/pipeline/forecast/"):
-        return back
+def _forecast_page(request: HttpRequest) -> str:
+    """The forecast of the period the adjustment was for."""
+    fallback = {k: request.POST.get(k, "") for k in ("start", "end", "currency")}
     return reverse("pipeline:forecast") + "?" + urlencode(fallback)
 
 
 @login_required
 @require_POST
-def adjustment_set(request: HttpRequest) -> HttpResponse:
+@form_post(_forecast_page)
+def adjustment_set(request: HttpRequest) -> str:
     """A manager records their own commit / best case for a rep's period, with a note."""
     user = pipeline_user(request)
     if not can_adjust_forecast(user):
         raise PermissionDenied("Only admins and sales managers adjust the forecast.")
     post = request.POST
-    fallback = {k: post.get(k, "") for k in ("start", "end", "currency")}
-    try:
-        rep_id = forms.parse_int(post.get("rep"), "Rep")
-        rep = User.objects.filter(pk=rep_id).first()
-        if rep is None:
-            raise ApplicationError(f"No such rep: {rep_id}.")
-        start = forms.parse_date(post.get("start"), "Start")
-        end = forms.parse_date(post.get("end"), "End")
-        assert start is not None and end is not None
-        forecast_adjustment_set(
-            actor=user,  # type: ignore[arg-type]
-            rep=rep,
-            start=start,
-            end=end,
-            currency=post.get("currency", ""),
-            commit=post.get("commit", "").strip() or None,
-            best_case=post.get("best_case", "").strip() or None,
-            note=post.get("note", ""),
-        )
-        messages.success(request, f"Your call on {rep}'s forecast is recorded.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect(_back(request, fallback))
+    rep_id = forms.parse_int(post.get("rep"), "Rep")
+    rep = User.objects.filter(pk=rep_id).first()
+    if rep is None:
+        raise ApplicationError(f"No such rep: {rep_id}.")
+    start = forms.parse_date(post.get("start"), "Start")
+    end = forms.parse_date(post.get("end"), "End")
+    assert start is not None and end is not None
+    forecast_adjustment_set(
+        actor=user,  # type: ignore[arg-type]
+        rep=rep,
+        start=start,
+        end=end,
+        currency=post.get("currency", ""),
+        commit=post.get("commit", "").strip() or None,
+        best_case=post.get("best_case", "").strip() or None,
+        note=post.get("note", ""),
+    )
+    return f"Your call on {rep}'s forecast is recorded."

@@ -5,16 +5,16 @@ refusal is a message on the page."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from leadpact.accounts.models import User
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.pipeline import forms
 from leadpact.pipeline.models import Deal, LostReason, Pipeline, Stage
 from leadpact.pipeline.policies import can_configure
@@ -86,135 +86,114 @@ def settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _done(request: HttpRequest, message: str) -> HttpResponse:
-    messages.success(request, message)
-    return redirect(PROCESS)
-
-
 @login_required
 @require_POST
-def pipeline_new(request: HttpRequest) -> HttpResponse:
+@form_post(PROCESS)
+def pipeline_new(request: HttpRequest) -> str:
     _configurer(request)
-    try:
-        pipeline = process.pipeline_create(
-            name=request.POST.get("name", ""),
-            stages=_stage_lines(request.POST.get("stages")),
-            is_default=request.POST.get("is_default") == "on",
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(PROCESS)
-    return _done(request, f"Pipeline {pipeline.name} created.")
+    pipeline = process.pipeline_create(
+        name=request.POST.get("name", ""),
+        stages=_stage_lines(request.POST.get("stages")),
+        is_default=request.POST.get("is_default") == "on",
+    )
+    return f"Pipeline {pipeline.name} created."
 
 
 @login_required
 @require_POST
-def pipeline_edit(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+@form_post(PROCESS)
+def pipeline_edit(request: HttpRequest, pipeline_id: int) -> str:
     _configurer(request)
     pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
-    try:
-        updated = process.pipeline_update(
-            pipeline=pipeline,
-            name=request.POST.get("name"),
-            is_default=True if request.POST.get("is_default") == "on" else None,
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(PROCESS)
-    return _done(request, f"Pipeline {updated.name} saved.")
+    updated = process.pipeline_update(
+        pipeline=pipeline,
+        name=request.POST.get("name"),
+        is_default=True if request.POST.get("is_default") == "on" else None,
+    )
+    return f"Pipeline {updated.name} saved."
 
 
 @login_required
 @require_POST
-def stage_new(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+@form_post(PROCESS)
+def stage_new(request: HttpRequest, pipeline_id: int) -> str:
     _configurer(request)
     pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
     post = request.POST
-    try:
-        stage = process.stage_add(
-            pipeline=pipeline,
-            stage=process.StageInput(
-                name=post.get("name", ""),
-                probability=forms.parse_int(post.get("probability"), "Probability") or 0,
-                kind=post.get("kind") or Stage.Kind.OPEN,
-                exit_criteria=tuple(_criteria(post.get("exit_criteria"))),
-            ),
-            position=forms.parse_int(post.get("position"), "Position", required=False),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(PROCESS)
-    return _done(request, f"Stage {stage.name} added to {pipeline.name}.")
+    stage = process.stage_add(
+        pipeline=pipeline,
+        stage=process.StageInput(
+            name=post.get("name", ""),
+            probability=forms.parse_int(post.get("probability"), "Probability") or 0,
+            kind=post.get("kind") or Stage.Kind.OPEN,
+            exit_criteria=tuple(_criteria(post.get("exit_criteria"))),
+        ),
+        position=forms.parse_int(post.get("position"), "Position", required=False),
+    )
+    return f"Stage {stage.name} added to {pipeline.name}."
 
 
 @login_required
 @require_POST
-def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
+@form_post(PROCESS)
+def stage_edit(request: HttpRequest, stage_id: int) -> str:
     _configurer(request)
     stage = get_object_or_404(Stage, pk=stage_id)
     post = request.POST
-    try:
-        changes: dict[str, object] = {}
-        if "name" in post:
-            changes["name"] = post["name"]
-        if "probability" in post:
-            changes["probability"] = forms.parse_int(post["probability"], "Probability")
-        if post.get("kind"):
-            changes["kind"] = post["kind"]
-        if "exit_criteria" in post:
-            changes["exit_criteria"] = _criteria(post["exit_criteria"])
-        process.stage_update(stage=stage, **changes)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(PROCESS)
-    return _done(request, f"Stage {stage.name} saved.")
+    changes: dict[str, object] = {}
+    if "name" in post:
+        changes["name"] = post["name"]
+    if "probability" in post:
+        changes["probability"] = forms.parse_int(post["probability"], "Probability")
+    if post.get("kind"):
+        changes["kind"] = post["kind"]
+    if "exit_criteria" in post:
+        changes["exit_criteria"] = _criteria(post["exit_criteria"])
+    process.stage_update(stage=stage, **changes)
+    return f"Stage {stage.name} saved."
 
 
 @login_required
 @require_POST
-def stage_shift(request: HttpRequest, stage_id: int) -> HttpResponse:
+@form_post(PROCESS)
+def stage_shift(request: HttpRequest, stage_id: int) -> str:
     _configurer(request)
     stage = get_object_or_404(Stage, pk=stage_id)
     by = -1 if request.POST.get("direction") == "up" else 1
     process.stage_shift(stage=stage, by=by)
-    return _done(request, f"Stage {stage.name} moved {'up' if by < 0 else 'down'}.")
+    return f"Stage {stage.name} moved {'up' if by < 0 else 'down'}."
 
 
 @login_required
 @require_POST
-def stage_remove(request: HttpRequest, stage_id: int) -> HttpResponse:
+@form_post(PROCESS)
+def stage_remove(request: HttpRequest, stage_id: int) -> str:
     user = _configurer(request)
     stage = get_object_or_404(Stage, pk=stage_id)
-    try:
-        target_id = forms.parse_int(request.POST.get("move_to"), "Move to", required=False)
-        target = Stage.objects.filter(pk=target_id).first() if target_id else None
-        if target_id and target is None:
-            raise ApplicationError("No such stage to move the deals to.")
-        moved = process.stage_delete(stage=stage, move_to=target, actor=user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(PROCESS)
+    target_id = forms.parse_int(request.POST.get("move_to"), "Move to", required=False)
+    target = Stage.objects.filter(pk=target_id).first() if target_id else None
+    if target_id and target is None:
+        raise ApplicationError("No such stage to move the deals to.")
+    moved = process.stage_delete(stage=stage, move_to=target, actor=user)
     suffix = f"; {moved} deal(s) moved to {target.name}" if moved and target else ""
-    return _done(request, f"Stage {stage.name} deleted{suffix}.")
+    return f"Stage {stage.name} deleted{suffix}."
 
 
 @login_required
 @require_POST
-def lost_reason_new(request: HttpRequest) -> HttpResponse:
+@form_post(PROCESS)
+def lost_reason_new(request: HttpRequest) -> str:
     _configurer(request)
-    try:
-        reason = process.lost_reason_create(label=request.POST.get("label", ""))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(PROCESS)
-    return _done(request, f"Lost reason {reason.label} added.")
+    reason = process.lost_reason_create(label=request.POST.get("label", ""))
+    return f"Lost reason {reason.label} added."
 
 
 @login_required
 @require_POST
-def lost_reason_toggle(request: HttpRequest, reason_id: int) -> HttpResponse:
+@form_post(PROCESS)
+def lost_reason_toggle(request: HttpRequest, reason_id: int) -> str:
     _configurer(request)
     reason = get_object_or_404(LostReason, pk=reason_id)
     reason = process.lost_reason_set_active(reason=reason, active=request.POST.get("active") == "1")
     state = "active" if reason.is_active else "deactivated"
-    return _done(request, f"Lost reason {reason.label} {state}.")
+    return f"Lost reason {reason.label} {state}."

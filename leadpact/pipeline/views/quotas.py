@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 from leadpact.accounts.models import Role, Team, User
 from leadpact.accounts.roles import has_role, is_admin
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.pipeline.models import PeriodKind, Quota
 from leadpact.pipeline.periods import Period, period_of, period_parse
 from leadpact.pipeline.policies import can_use_pipeline
@@ -94,11 +94,13 @@ def quotas(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _back(period_label: str) -> str:
-    return reverse("pipeline:quotas") + "?" + urlencode({"period": period_label})
+def _back(request: HttpRequest) -> str:
+    """The quota page of the period the form was for."""
+    label = (request.POST.get("period") or "").strip()
+    return reverse("pipeline:quotas") + "?" + urlencode({"period": label})
 
 
-def _save(request: HttpRequest, *, kind: str, rep: User | None, team: Team | None) -> None:
+def _save(request: HttpRequest, *, kind: str, rep: User | None, team: Team | None) -> str:
     post = request.POST
     period = period_parse(post.get("period"))
     result = quota_set(
@@ -114,49 +116,41 @@ def _save(request: HttpRequest, *, kind: str, rep: User | None, team: Team | Non
     what = f"{q.get_kind_display()} for {q.rep or q.team or 'the company'}, {period.label}"
     unit = f" {q.currency}" if q.currency else ""
     verb = "set" if result.created else "updated"
-    messages.success(request, f"{what}: {verb} to {q.target}{unit}.")
+    return f"{what}: {verb} to {q.target}{unit}."
 
 
 @login_required
 @require_POST
-def quota_set_view(request: HttpRequest) -> HttpResponse:
+@form_post(_back)
+def quota_set_view(request: HttpRequest) -> str:
     """A sales quota for one rep or one sales team (``who`` = ``rep:<id>`` / ``team:<id>``)."""
     user = pipeline_user(request)
     if not can_set_sales_quotas(user):
         raise PermissionDenied("Only admins and sales managers set sales quotas.")
-    label = (request.POST.get("period") or "").strip()
-    try:
-        kind, _, pk = (request.POST.get("who") or "").partition(":")
-        rep = team = None
-        if kind == "rep" and pk.isdigit():
-            rep = User.objects.filter(pk=int(pk)).first()
-            if rep is None:
-                raise ApplicationError(f"No such rep: {pk}.")
-        elif kind == "team" and pk.isdigit():
-            team = Team.objects.filter(pk=int(pk)).first()
-            if team is None:
-                raise ApplicationError(f"No such team: {pk}.")
-        else:
-            raise ApplicationError("Choose the rep or the sales team the quota is for.")
-        _save(request, kind=Quota.Kind.REVENUE, rep=rep, team=team)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect(_back(label))
+    kind, _, pk = (request.POST.get("who") or "").partition(":")
+    rep = team = None
+    if kind == "rep" and pk.isdigit():
+        rep = User.objects.filter(pk=int(pk)).first()
+        if rep is None:
+            raise ApplicationError(f"No such rep: {pk}.")
+    elif kind == "team" and pk.isdigit():
+        team = Team.objects.filter(pk=int(pk)).first()
+        if team is None:
+            raise ApplicationError(f"No such team: {pk}.")
+    else:
+        raise ApplicationError("Choose the rep or the sales team the quota is for.")
+    return _save(request, kind=Quota.Kind.REVENUE, rep=rep, team=team)
 
 
 @login_required
 @require_POST
-def target_set_view(request: HttpRequest) -> HttpResponse:
+@form_post(_back)
+def target_set_view(request: HttpRequest) -> str:
     """A marketing target for the company: MQLs or marketing-sourced pipeline."""
     user = pipeline_user(request)
     if not can_set_marketing_targets(user):
         raise PermissionDenied("Only marketing and admins set marketing targets.")
-    label = (request.POST.get("period") or "").strip()
-    try:
-        kind = request.POST.get("kind", "")
-        if kind not in (Quota.Kind.MQLS, Quota.Kind.MARKETING_PIPELINE):
-            raise ApplicationError("A marketing target is for MQLs or marketing-sourced pipeline.")
-        _save(request, kind=kind, rep=None, team=None)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect(_back(label))
+    kind = request.POST.get("kind", "")
+    if kind not in (Quota.Kind.MQLS, Quota.Kind.MARKETING_PIPELINE):
+        raise ApplicationError("A marketing target is for MQLs or marketing-sourced pipeline.")
+    return _save(request, kind=kind, rep=None, team=None)
