@@ -317,6 +317,8 @@ EXPECTED: dict[str, Route] = {
     "api:profile-action": Route(MARKETING, "post", profile_action("propose")),
     "api:profile-version": Route(ALL, kwargs=profile),
     "api:profile-fit": Route(MARKETING, "post"),
+    # A fit's progress is read like the versions (404 here: no fit with that number).
+    "api:profile-fit-run": Route(ALL, kwargs=lambda w, role: {"run_id": 999}),
     # --- pipeline -----------------------------------------------------------------------------
     "pipeline:board": Route(ALL),
     "pipeline:deal_new": Route(SALES | {"admin"}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 
 from leadpact.common.api import StrictSerializer
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
-from leadpact.scoring.models import LeadProfile, ProfileEvent
+from leadpact.scoring.models import FitRun, LeadProfile, ProfileEvent
 from leadpact.scoring.roles import (
     can_approve_profile,
     can_edit_profile,
@@ -32,7 +33,7 @@ from leadpact.scoring.selectors import (
     profile_list,
     profile_live,
 )
-from leadpact.scoring.services.fitting import profile_fit_from_history
+from leadpact.scoring.services.fit_runs import fit_run_start_history
 from leadpact.scoring.services.profiles import (
     profile_approve,
     profile_copy_to_draft,
@@ -92,6 +93,30 @@ class ProfileDetailOut(ProfileOut):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_diff(self, profile: LeadProfile) -> dict[str, Any] | None:
         return profile_diff(profile.based_on, profile) if profile.based_on_id else None
+
+
+class FitRunOut(serializers.ModelSerializer):
+    """A fit in the background: queued, running, done (``profile``: the new draft's id) or
+    failed (``error``: why)."""
+
+    actor = serializers.CharField(source="actor.username", default=None)
+    profile_version = serializers.IntegerField(source="profile.version", default=None)
+
+    class Meta:
+        model = FitRun
+        fields = [
+            "id",
+            "source",
+            "status",
+            "actor",
+            "options",
+            "profile",
+            "profile_version",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -275,13 +300,28 @@ class ProfileActionApi(APIView):
 class ProfileFitApi(APIView):
     @extend_schema(
         request=FitIn,
-        responses={201: ProfileDetailOut},
-        summary="Fit a draft from the system's own closed leads (won vs lost)",
+        responses={202: FitRunOut},
+        summary="Fit a draft from the system's own closed leads (won vs lost), in the background",
+        description="Answers 202 with the queued fit; follow its Location "
+        "(/api/profile/fits/{run_id}/) until it is done or failed.",
     )
     def post(self, request: Request) -> Response:
         _viewer(request)
         _may(can_edit_profile(request.user), "Only marketing or an admin may fit a lead profile.")
         data = FitIn(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = profile_fit_from_history(actor=request.user, **data.validated_data)
-        return _detail(profile, code=201)
+        run = fit_run_start_history(actor=request.user, options=dict(data.validated_data))
+        location = reverse("api:profile-fit-run", args=[run.pk])
+        return Response(
+            FitRunOut(run).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location}
+        )
+
+
+class FitRunApi(APIView):
+    @extend_schema(responses=FitRunOut, summary="One background fit and how it went")
+    def get(self, request: Request, run_id: int) -> Response:
+        _viewer(request)
+        run = FitRun.objects.select_related("actor", "profile").filter(pk=run_id).first()
+        if run is None:
+            raise ApplicationError(f"No fit {run_id}.", code="not_found", status=404)
+        return Response(FitRunOut(run).data)

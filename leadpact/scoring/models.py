@@ -132,3 +132,41 @@ class RescoreRun(TimestampedModel):
 
     def __str__(self) -> str:
         return f"Rescore with v{self.profile_id} ({self.status}, after lead {self.after_id})"
+
+
+class FitRun(TimestampedModel):
+    """Fitting a draft version in the background, from the system's own closed leads or from
+    an uploaded history CSV (kept under the media folder until the fit is done). A fit of a
+    large history takes minutes; the person who asked gets a notification either way, and the
+    versions page lists the runs with their outcome."""
+
+    class Source(models.TextChoices):
+        HISTORY = "history", "Own closed leads"
+        CSV = "csv", "Uploaded CSV"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    options = models.JSONField(default=dict, blank=True)
+    file_path = models.CharField(max_length=500, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    profile = models.ForeignKey(
+        LeadProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Fit {self.pk} from {self.source} ({self.status})"

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from leadpact.leads.models import Lead, TimelineEvent
-from leadpact.scoring.models import LeadProfile, ProfileEvent, ProfileStatus, RescoreRun
+from leadpact.scoring.models import FitRun, LeadProfile, ProfileEvent, ProfileStatus, RescoreRun
 
 
 def profile_live() -> LeadProfile | None:
@@ -24,6 +24,11 @@ def profile_scheduled() -> list[LeadProfile]:
 def rescore_run_latest() -> RescoreRun | None:
     """The latest rescoring of the open leads (its progress while it runs)."""
     return RescoreRun.objects.select_related("profile").order_by("-id").first()
+
+
+def fit_runs_recent(*, limit: int = 10) -> list[FitRun]:
+    """The latest fits, queued, running or finished, with who asked and the draft they made."""
+    return list(FitRun.objects.select_related("actor", "profile").order_by("-id")[:limit])
 
 
 def profile_list() -> QuerySet[LeadProfile]:

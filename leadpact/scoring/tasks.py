@@ -42,16 +42,27 @@ def rescore_open_leads_task() -> dict[str, Any]:
 
 @shared_task(name="leadpact.scoring.go_live_due")
 def profiles_go_live_due_task() -> dict[str, Any]:
-    """Every minute: put scheduled versions live when their time comes, and resume rescore
-    runs whose worker was lost."""
+    """Every minute: put scheduled versions live when their time comes, resume rescore runs
+    whose worker was lost, and close fits whose worker was lost."""
+    from leadpact.scoring.services.fit_runs import fit_runs_stale
+
     went = profiles_go_live_due()
     stale = rescore_runs_stale()
     for run_id in stale:
         enqueue(rescore_run_task, run_id)
-    return {"went_live": went, "resumed": stale}
+    return {"went_live": went, "resumed": stale, "fits_closed": fit_runs_stale()}
 
 
 @shared_task(name="leadpact.scoring.refresh")
 def score_refresh_task(lead_ids: list[int]) -> dict[str, Any]:
     result = lead_score_refresh(lead_ids, reason="refreshed")
     return {"scored": result.scored, "changed": result.changed, "mql": len(result.became_mql)}
+
+
+@shared_task(name="leadpact.scoring.fit_run")
+def fit_run_task(run_id: int) -> dict[str, Any]:
+    """Fit a draft version in the background (claimed once; a second run does nothing)."""
+    from leadpact.scoring.services.fit_runs import fit_run_execute
+
+    run = fit_run_execute(run_id)
+    return {"run": run.pk, "status": run.status, "profile": run.profile_id}

@@ -25,7 +25,7 @@ from leadpact.scoring.analysis import (
     threshold_analysis,
     what_if,
 )
-from leadpact.scoring.models import LeadProfile, ProfileStatus
+from leadpact.scoring.models import FitRun, LeadProfile, ProfileStatus
 from leadpact.scoring.roles import (
     can_approve_profile,
     can_edit_profile,
@@ -34,6 +34,7 @@ from leadpact.scoring.roles import (
 )
 from leadpact.scoring.scores import ProfileScorer
 from leadpact.scoring.selectors import (
+    fit_runs_recent,
     profile_approvals,
     profile_diff,
     profile_events,
@@ -43,10 +44,9 @@ from leadpact.scoring.selectors import (
     profile_scheduled,
     rescore_run_latest,
 )
+from leadpact.scoring.services.fit_runs import fit_run_start_csv, fit_run_start_history
 from leadpact.scoring.services.fitting import (
     fit_options,
-    profile_fit_from_csv,
-    profile_fit_from_history,
 )
 from leadpact.scoring.services.profiles import (
     draft_edited,
@@ -142,7 +142,11 @@ def live(request: HttpRequest) -> HttpResponse:
 def versions(request: HttpRequest) -> HttpResponse:
     _viewer(request)
     items = list(profile_list())
-    context: dict[str, Any] = {"versions": items, "can_fit": can_edit_profile(request.user)}
+    context: dict[str, Any] = {
+        "versions": items,
+        "can_fit": can_edit_profile(request.user),
+        "fit_runs": fit_runs_recent(),
+    }
     by_id = {p.pk: p for p in items}
     a, b = request.GET.get("a"), request.GET.get("b")
     if a and b:
@@ -309,43 +313,38 @@ def version_action(request: HttpRequest, profile_id: int, action: str) -> Done:
     return Done(done, reverse("scoring:version", args=[result.pk]))
 
 
-def _fitted(request: HttpRequest, fit: Any) -> Done:
-    if not can_edit_profile(request.user):
-        raise PermissionDenied
-    try:
-        profile = fit()
-    except ApplicationError as exc:
-        raise ApplicationError(f"Could not fit a profile: {exc.message}") from exc
-    return Done(
-        f"Draft version {profile.version} fitted; review it, then propose.",
-        reverse("scoring:version", args=[profile.pk]),
+def _fit_started(run: FitRun) -> str:
+    run.refresh_from_db()  # run already when jobs are in-process and synchronous
+    if run.status == FitRun.Status.DONE and run.profile is not None:
+        return f"Draft version {run.profile.version} fitted; review it, then propose."
+    if run.status == FitRun.Status.FAILED:
+        raise ApplicationError(f"Could not fit a profile: {run.error}")
+    return (
+        "Fitting in the background: the draft appears below when it is done, "
+        "and you get a notification."
     )
 
 
 @login_required
 @require_POST
 @form_post("scoring:versions")
-def fit_history(request: HttpRequest) -> Done:
-    return _fitted(request, lambda: profile_fit_from_history(actor=request.user))
+def fit_history(request: HttpRequest) -> str:
+    return _fit_started(fit_run_start_history(actor=request.user))  # type: ignore[arg-type]
 
 
 @login_required
 @require_POST
 @form_post("scoring:versions")
-def fit_csv(request: HttpRequest) -> Done:
-    upload = request.FILES.get("history")
-
-    def fit() -> LeadProfile:
-        if upload is None:
-            raise ApplicationError("Choose a history CSV file.")
-        return profile_fit_from_csv(
-            actor=request.user,
-            upload=upload,
-            file_name=upload.name,
-            outcome=request.POST.get("outcome", ""),
-            positive=request.POST.get("positive") or None,
-            date_column=request.POST.get("date_column") or None,
-            **fit_options(request.POST),
-        )
-
-    return _fitted(request, fit)
+def fit_csv(request: HttpRequest) -> str:
+    options: dict[str, Any] = {
+        "outcome": request.POST.get("outcome", ""),
+        "positive": request.POST.get("positive") or None,
+        "date_column": request.POST.get("date_column") or None,
+        **fit_options(request.POST),
+    }
+    run = fit_run_start_csv(
+        actor=request.user,  # type: ignore[arg-type]
+        upload=request.FILES.get("history"),
+        options=options,
+    )
+    return _fit_started(run)

@@ -139,7 +139,7 @@ def profile_fit_from_history(
     it the live (or default) engagement rules are kept and only the evidence is reported."""
     if actor is not None and not can_edit_profile(actor):
         raise PermissionDeniedError("Only marketing or an admin may fit a lead profile.")
-    _check_folds(folds, max_attributes)
+    fit_settings_check(folds, max_attributes)
     frame, rows = closed_history()
     if frame.empty:
         raise ApplicationError(
@@ -164,7 +164,8 @@ def profile_fit_from_history(
     return _draft(actor, spec, report, threshold, f"closed leads ({len(frame)})", rules)
 
 
-def _check_folds(folds: int, max_attributes: int) -> None:
+def fit_settings_check(folds: int, max_attributes: int) -> None:
+    """The fit settings a person may choose, refused with a clear message."""
     if not 2 <= folds <= 20:
         raise ApplicationError("Folds must be between 2 and 20.")
     if max_attributes < 1:
@@ -191,7 +192,7 @@ def profile_fit_from_csv(
         raise PermissionDeniedError("Only marketing or an admin may fit a lead profile.")
     if not (outcome or "").strip():
         raise ApplicationError("Name the outcome column (won/lost).")
-    _check_folds(folds, max_attributes)
+    fit_settings_check(folds, max_attributes)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "history.csv"
         size = 0

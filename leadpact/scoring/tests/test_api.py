@@ -166,10 +166,15 @@ def test_wrong_roles_are_refused_before_their_input_is_read(client_for, users):
     assert _post(client_for("marketing"), f"{API}/versions/999/propose/").status_code == 404
 
 
-def test_fit_from_own_history_through_the_api(client_for, users):
+def test_fit_from_own_history_through_the_api(
+    client_for, users, django_capture_on_commit_callbacks
+):
     marketer = client_for("marketing")
-    empty = _post(marketer, f"{API}/fit/")
-    assert empty.status_code == 400 and "No closed leads" in empty.json()["error"]["message"]
+    with django_capture_on_commit_callbacks(execute=True):  # the background fit
+        empty = _post(marketer, f"{API}/fit/")
+    assert empty.status_code == 202 and empty.json()["status"] == "queued"
+    failed = marketer.get(empty["Location"]).json()
+    assert failed["status"] == "failed" and "No closed leads" in failed["error"]
     assert _post(marketer, f"{API}/fit/", {"folds": 1}).status_code == 400
     X, y = synthetic.leads(300, seed=3)
     for i in range(len(y)):
@@ -178,18 +183,32 @@ def test_fit_from_own_history_through_the_api(client_for, users):
             state=LeadState.WON if y[i] else LeadState.LOST,
             attributes={"occupation": X["occupation"][i]},
         )
-    answer = _post(marketer, f"{API}/fit/", {"folds": 3})
-    assert answer.status_code == 201, answer.json()
-    body = answer.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = _post(marketer, f"{API}/fit/", {"folds": 3})
+    assert answer.status_code == 202, answer.json()
+    run = marketer.get(answer["Location"]).json()
+    assert run["status"] == "done" and run["options"] == {
+        "folds": 3,
+        "exclude": [],
+        "max_attributes": 12,
+    }
+    body = marketer.get(f"{API}/versions/{run['profile']}/").json()
     assert body["status"] == "draft" and body["source"] == "closed leads (300)"
+    assert body["version"] == run["profile_version"]
     assert body["report"]["validation"]["auc_mean"] > 0.6
     assert "engagement" in body["report"]
+    assert client_for("sales_rep").get(answer["Location"]).status_code == 200  # reads are open
+    assert marketer.get(f"{API}/fits/999/").status_code == 404
 
 
 def test_openapi_schema_documents_the_profile_endpoints(client_for, users):
     schema = client_for("admin").get("/api/schema/")
     assert schema.status_code == 200
     text = schema.content.decode()
-    for path in ("/api/profile/fit/", "/api/profile/versions/{profile_id}/"):
+    for path in (
+        "/api/profile/fit/",
+        "/api/profile/fits/{run_id}/",
+        "/api/profile/versions/{profile_id}/",
+    ):
         assert path in text
     assert "DraftEditIn" in text and "engagement_rules" in text
