@@ -81,7 +81,9 @@ def test_board_move_asks_for_exit_criteria(make_deal, pipeline, client_for):
     proposal = pipeline.stages.get(name="Proposal")
     client = client_for("sales_rep")
     url = f"/pipeline/deals/{deal.pk}/move/"
-    response = client.post(url, {"stage": proposal.pk, "version": 1, "back": "/pipeline/"}, follow=True)
+    response = client.post(
+        url, {"stage": proposal.pk, "version": 1, "back": "/pipeline/"}, follow=True
+    )
     assert "Confirm the exit criteria" in response.content.decode()
     client.post(
         url,
