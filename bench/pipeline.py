@@ -11,8 +11,10 @@
   100,000 open deals plus 10,000 closed ones, each with a timeline spread over the past year
   (created, stage moves, close-date pushes, activity dates): median and P95 of 10 requests and
   the query count. The open deals are read as one grouped aggregate, the timeline only for the
-  90-day history window (its stage entries cached for 5 minutes: ``page_ms`` is a review
-  reopened, ``page_cold_ms`` one read afresh). Target < 300 ms on PostgreSQL.
+  90-day history window (its stage entries cached for 10 minutes: ``page_ms`` is a review
+  reopened, ``page_cold_ms`` one read afresh), and the same review from the REST API
+  (``api_cold_ms``). Target < 300 ms on PostgreSQL. The seeded timeline is written as the
+  services write it (stage columns beside the JSON), then vacuumed and analysed.
 """
 
 from __future__ import annotations
@@ -312,6 +314,7 @@ def seed_review(*, deals: int) -> tuple[Any, list[Any], int]:
                 occurred_at=at,
                 summary="created",
                 data={"stage": open_stages[0].pk},
+                stage_id=open_stages[0].pk,
             )
         )
         path = [s.pk for s in open_stages[: reached + 1]]
@@ -328,6 +331,8 @@ def seed_review(*, deals: int) -> tuple[Any, list[Any], int]:
                     occurred_at=at,
                     summary="moved",
                     data={"from_stage": before, "to_stage": after},
+                    stage_id=after,
+                    from_stage_id=before,
                 )
             )
         if deal_id % 5 == 0:
@@ -345,7 +350,9 @@ def seed_review(*, deals: int) -> tuple[Any, list[Any], int]:
     flush()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
+            # As a settled database is (autovacuum): statistics, and the visibility map that
+            # lets an index-only scan skip the table.
+            cursor.execute("VACUUM ANALYZE")
     return manager, reps, closed
 
 
@@ -371,6 +378,7 @@ def review(*, deals: int) -> dict[str, Any]:
     rep_samples = measure.timed_ms(
         lambda: cold(f"/pipeline/review/?rep={reps[0].pk}"), repeat=10, warmup=1
     )
+    api_samples = measure.timed_ms(lambda: cold("/api/pipeline/review/"), repeat=10, warmup=1)
     return {
         "open_deals": deals,
         "closed_deals": closed,
@@ -380,4 +388,5 @@ def review(*, deals: int) -> dict[str, Any]:
         "page_ms": measure.percentiles(samples),
         "page_cold_ms": measure.percentiles(cold_samples),
         "one_rep_page_cold_ms": measure.percentiles(rep_samples),
+        "api_cold_ms": measure.percentiles(api_samples),
     }

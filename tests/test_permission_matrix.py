@@ -329,6 +329,7 @@ EXPECTED: dict[str, Route] = {
     "pipeline:activity_new": Route(OWNER, "post", deal, {"kind": "call", "outcome": "Talked"}),
     "pipeline:forecast": Route(ALL),
     "pipeline:review": Route(ALL),
+    "api:pipeline-review": Route(ALL),
     # Bulk updates and the sales-process settings: sales managers and admins.
     "pipeline:bulk_update": Route(MANAGERS, "post"),
     "pipeline:process": Route(MANAGERS),

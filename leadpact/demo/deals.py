@@ -221,6 +221,7 @@ class DealHistory:
                 "actor": actor,
                 "data": {"stage": path[0].pk, "amount": str(amount), "currency": CURRENCY},
                 "occurred_at": created,
+                "stage": path[0],
             }
         ]
         for leaving, entering, at in zip(path, path[1:], moments[1:], strict=False):
@@ -285,6 +286,8 @@ class DealHistory:
             "actor": actor,
             "data": data,
             "occurred_at": at,
+            "stage": entering,
+            "from_stage": leaving,
         }
 
     def _activities(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadpact.pipeline import api, quota_api
+from leadpact.pipeline import api, quota_api, review_api
 
 urlpatterns = [
     path("pipeline/deals/", api.DealListApi.as_view(), name="pipeline-deals"),
@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("pipeline/deals/bulk/", api.DealBulkApi.as_view(), name="pipeline-deals-bulk"),
     path("pipeline/forecast/", api.ForecastApi.as_view(), name="pipeline-forecast"),
+    path("pipeline/review/", review_api.ReviewApi.as_view(), name="pipeline-review"),
     path("pipeline/quotas/", quota_api.QuotaListApi.as_view(), name="pipeline-quotas"),
     path("pipeline/attainment/", quota_api.AttainmentApi.as_view(), name="pipeline-attainment"),
     path(

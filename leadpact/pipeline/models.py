@@ -127,7 +127,14 @@ class Deal(TimestampedModel):
 
 
 class DealEvent(models.Model):
-    """The deal's own timeline: creation, stage moves, amount and field changes, who and when."""
+    """The deal's own timeline: creation, stage moves, amount and field changes, who and when.
+
+    A creation or stage move also names its stages as columns (``stage``: the stage entered,
+    ``from_stage``: the stage left), the same ids as in ``data``, so the pipeline review reads
+    the stage entries of a window from one covering index instead of from the JSON. The
+    services that create and move deals write both. Like ``data`` they keep the id of a stage
+    deleted since (no database constraint), so a deal's history reads the same after a change
+    of the sales process."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"
@@ -144,12 +151,40 @@ class DealEvent(models.Model):
     )
     summary = models.CharField(max_length=300)
     data = models.JSONField(default=dict, blank=True)
+    stage = models.ForeignKey(
+        Stage,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,  # read through ``dealevent_entry``
+        help_text="The stage entered: created in, or moved to.",
+    )
+    from_stage = models.ForeignKey(
+        Stage,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
+        help_text="The stage left by a stage move.",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["deal", "occurred_at", "id"], name="dealevent_deal"),
             models.Index(fields=["kind", "occurred_at"], name="dealevent_kind"),
+            # The stage entries of a time window, read without touching the table (PostgreSQL
+            # covers the listed columns; elsewhere a plain partial index on the time).
+            models.Index(
+                fields=["occurred_at"],
+                include=["deal", "stage", "from_stage", "kind"],
+                condition=Q(stage__isnull=False),
+                name="dealevent_entry",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,12 +3,14 @@ week, stuck and overdue deals, and stage conversion and days in stage from the d
 
 Every figure comes from a number of queries that does not grow with the deals: one aggregate
 over the open deals (grouped by owner, stage, category and currency), one read of the deals'
-timelines over the history window, and bounded lists (one LIMIT query per open stage for the
-stale and the overdue deals, one for the deals that moved). The arithmetic on the timeline
-(movement, conversion, days in stage) is vectorised with pandas and numpy. Conversion and days in
-stage (the costliest read: every stage entry of the history window) are cached per exact
-question and refreshed ahead of expiry by a periodic job for every review opened in the last
-day; everything else is read live.
+timelines over the movement window and one over the history window, and bounded lists (one
+LIMIT query per open stage for the stale and the overdue deals, one for the deals that moved).
+The timeline is read from the stage columns of its entries (``DealEvent.stage`` entered,
+``from_stage`` left) through the ``dealevent_entry`` covering index, not from their JSON. The
+arithmetic on the timeline (movement, conversion, days in stage) is vectorised with pandas and
+numpy. Conversion and days in stage (the costliest read: every stage entry of the history
+window) are cached per exact question and refreshed ahead of expiry by a periodic job for every
+review opened in the last day; everything else is read live.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -27,16 +30,15 @@ from django.db.models import (
     Count,
     FloatField,
     Func,
-    IntegerField,
     Q,
     QuerySet,
     Sum,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from leadpact.accounts.models import Team, User
+from leadpact.accounts.models import Role, Team, User
+from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError
 from leadpact.pipeline.models import Deal, DealEvent, ForecastCategory, Pipeline, Stage
 from leadpact.pipeline.policies import visible_deals
@@ -175,12 +177,56 @@ def review_choices(*, user: Any) -> ReviewChoices:
     )
 
 
+def review_filters_make(
+    *,
+    user: Any,
+    pipelines: list[Pipeline],
+    today: date,
+    pipeline: str = "",
+    team_id: int | None = None,
+    rep_id: int | None = None,
+    leads_only: bool = False,
+    stale_days: int | None = None,
+    movement_days: int | None = None,
+    history_days: int | None = None,
+) -> ReviewFilters:
+    """The review asked for (by the page or the API): ``pipeline`` is the id chosen (the first
+    pipeline when empty; an unknown one is refused); marketing always reviews the deals that
+    came from its leads, others when they ask (``leads_only``); a day count not given is
+    ``ReviewFilters``' default."""
+    chosen = next((p for p in pipelines if str(p.pk) == str(pipeline)), None)
+    if pipeline and chosen is None:
+        raise ApplicationError("No such pipeline; choose one from the list.")
+    if chosen is None and not pipelines:
+        raise ApplicationError("No pipeline is set up yet.", code="no_pipeline", status=404)
+    days = {
+        "stale_days": stale_days,
+        "movement_days": movement_days,
+        "history_days": history_days,
+    }
+    return ReviewFilters(
+        pipeline=chosen or pipelines[0],
+        today=today,
+        team_id=team_id,
+        rep_id=rep_id,
+        from_leads=has_role(user, Role.MARKETING) or leads_only,
+        **{name: value for name, value in days.items() if value is not None},
+    )
+
+
 def review_filters_check(*, choices: ReviewChoices, filters: ReviewFilters) -> None:
-    """A team or rep the user may not review is refused with a clear message."""
+    """A team or rep the user may not review is refused with a clear message (403 from the
+    API; the page shows it and answers 400), a day count out of range too (400)."""
     if filters.team_id is not None and filters.team_id not in {t.pk for t in choices.teams}:
-        raise ApplicationError("You can't review that team; choose one from the list.")
+        raise ApplicationError(
+            "You can't review that team; choose one from the list.", code="forbidden", status=403
+        )
     if filters.rep_id is not None and filters.rep_id not in {u.pk for u in choices.reps}:
-        raise ApplicationError("You can't review that person's deals; choose one from the list.")
+        raise ApplicationError(
+            "You can't review that person's deals; choose one from the list.",
+            code="forbidden",
+            status=403,
+        )
     for name, value, top in (
         ("No-activity days", filters.stale_days, 365),
         ("Movement days", filters.movement_days, 92),
@@ -241,28 +287,26 @@ def _open_aggregate(open_deals: QuerySet[Deal], filters: ReviewFilters) -> pd.Da
 def _matrix(
     frame: pd.DataFrame, stages: list[Stage], currency: str
 ) -> tuple[list[MatrixRow], dict[str, Any], dict[str, Any]]:
+    """Counts (every currency) and amounts (``currency`` only) per stage and category: a plain
+    loop, the aggregate has a few hundred rows at most."""
     categories = OPEN_CATEGORIES
-    counts = (
-        frame.pivot_table(
-            index="stage_id", columns="forecast_category", values="n", aggfunc="sum", fill_value=0
-        )
-        if len(frame)
-        else pd.DataFrame()
-    )
-    mine = frame[frame["currency"] == currency]
+    zero = Decimal("0")
+    counts: dict[tuple[int, str], int] = {}
     amounts: dict[tuple[int, str], Decimal] = {}
-    for (stage_id, category), total in (
-        mine.groupby(["stage_id", "forecast_category"])["amount"].sum().items()
-    ):
-        amounts[(int(stage_id), str(category))] = _dec(total)
+    for row in frame.itertuples(index=False):
+        key = (int(row.stage_id), str(row.forecast_category))
+        counts[key] = counts.get(key, 0) + int(row.n)
+        if row.currency == currency:
+            amounts[key] = amounts.get(key, zero) + row.amount
     rows = []
     col_count = dict.fromkeys(categories, 0)
-    col_amount = dict.fromkeys(categories, Decimal("0"))
+    col_amount = dict.fromkeys(categories, zero)
     for stage in stages:
         cells = []
         for c in categories:
-            n = int(counts.at[stage.pk, c]) if stage.pk in counts.index and c in counts else 0
-            amount = amounts.get((stage.pk, c), Decimal("0"))
+            n = counts.get((stage.pk, c), 0)
+            found = amounts.get((stage.pk, c))
+            amount = zero if found is None else _dec(found)
             cells.append({"category": c, "count": n, "amount": amount})
             col_count[c] += n
             col_amount[c] += amount
@@ -271,13 +315,13 @@ def _matrix(
                 stage=stage,
                 cells=cells,
                 count=sum(x["count"] for x in cells),
-                amount=sum((x["amount"] for x in cells), Decimal("0")),
+                amount=sum((x["amount"] for x in cells), zero),
             )
         )
     totals = {
         "cells": [{"count": col_count[c], "amount": col_amount[c]} for c in categories],
         "count": sum(col_count.values()),
-        "amount": sum(col_amount.values(), Decimal("0")),
+        "amount": sum(col_amount.values(), zero),
     }
     chart = {
         "labels": [s.name for s in stages],
@@ -295,39 +339,27 @@ def _matrix(
 
 
 def _reps(frame: pd.DataFrame, currency: str, owners: dict[int, User]) -> list[RepRow]:
-    if not len(frame):
-        return []
-    frame = frame.assign(
-        mine=np.where(frame["currency"] == currency, frame["amount"], Decimal("0")),
-    )
-    frame["commit"] = np.where(
-        frame["forecast_category"] == ForecastCategory.COMMIT, frame["mine"], Decimal("0")
-    )
-    frame["best"] = np.where(
-        frame["forecast_category"] == ForecastCategory.BEST_CASE, frame["mine"], Decimal("0")
-    )
-    grouped = frame.groupby("owner_id").agg(
-        n=("n", "sum"),
-        amount=("mine", "sum"),
-        commit=("commit", "sum"),
-        best=("best", "sum"),
-        stale=("stale", "sum"),
-        overdue=("overdue", "sum"),
-    )
-    grouped = grouped.sort_values(["amount", "n"], ascending=False)
-    return [
-        RepRow(
-            owner=owners.get(int(owner_id)),
-            owner_id=int(owner_id),
-            count=int(row.n),
-            amount=_dec(row.amount),
-            commit=_dec(row.commit),
-            best_case=_dec(row.best),
-            stale=int(row.stale),
-            overdue=int(row.overdue),
-        )
-        for owner_id, row in grouped.iterrows()
-    ]
+    """One row per owner (amounts in ``currency``), largest pipeline first."""
+    zero = Decimal("0")
+    by_owner: dict[int, RepRow] = {}
+    for row in frame.itertuples(index=False):
+        owner_id = int(row.owner_id)
+        rep = by_owner.get(owner_id)
+        if rep is None:
+            rep = by_owner[owner_id] = RepRow(
+                owners.get(owner_id), owner_id, 0, zero, zero, zero, 0, 0
+            )
+        rep.count += int(row.n)
+        rep.stale += int(row.stale)
+        rep.overdue += int(row.overdue)
+        if row.currency == currency:
+            rep.amount += row.amount
+            if row.forecast_category == ForecastCategory.COMMIT:
+                rep.commit += row.amount
+            elif row.forecast_category == ForecastCategory.BEST_CASE:
+                rep.best_case += row.amount
+    ordered = sorted(by_owner.values(), key=lambda r: r.owner_id)
+    return sorted(ordered, key=lambda r: (r.amount, r.count), reverse=True)
 
 
 class Epoch(Func):
@@ -341,7 +373,11 @@ class Epoch(Func):
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return super().as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8"
+            # date_part gives a float directly; EXTRACT gives a numeric (PostgreSQL 14+),
+            # and casting a hundred thousand of those costs more than the join.
+            compiler,
+            connection,
+            template="date_part('epoch', %(expressions)s)",
         )
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
@@ -353,9 +389,22 @@ class Epoch(Func):
 def _raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
     """The rows of a ``values_list`` query as the driver returns them: the columns here are
     plain numbers and strings, and Django's per-value converters cost more than the query on a
-    large history window."""
+    large history window. On PostgreSQL the rows come in binary (no number printed by the
+    server and parsed back here: a fifth of the read of a large window); the query still goes
+    through Django's cursor wrapper, so it is logged and counted like any other."""
+    connection = connections[qs.db]
     sql, params = qs.query.sql_with_params()
-    with connections[qs.db].cursor() as cursor:
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        raw = psycopg.Cursor(connection.connection)
+        raw.format = psycopg.pq.Format.BINARY
+        wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+        cursor = wrap(raw)
+    else:
+        cursor = connection.cursor()
+    with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -367,30 +416,19 @@ def _timeline(scope: QuerySet[Deal], *more: Q) -> QuerySet[Deal]:
     return scope.filter(*more).order_by()
 
 
-def _stage_key(name: str) -> Cast:
-    return Cast(KeyTextTransform(name, "events__data"), IntegerField())
-
-
 def _spells(scope: QuerySet[Deal], since: datetime) -> np.ndarray:
     """One query: every stage entry (a deal created in, or moved to, a stage) since ``since``,
-    as a float array of rows (deal, seconds since 1970, stage entered). Read without Django's
-    per-value converters (see ``_raw_rows``); pairing each entry with the next is numpy's job.
-    (Pairing them in the database with a window function was slower: it sorts every entry.)"""
+    as a float array of rows (deal, seconds since 1970, stage entered). The entries are read
+    through the ``dealevent_entry`` index (time, deal, stage entered), not from their JSON, and
+    without Django's per-value converters (see ``_raw_rows``); pairing each entry with the next
+    is numpy's job. (Pairing them in the database with a window function was slower: it sorts
+    every entry.)"""
     qs = _timeline(
-        scope,
-        Q(
-            events__kind__in=[DealEvent.Kind.CREATED, DealEvent.Kind.STAGE],
-            events__occurred_at__gte=since,
-        ),
-    ).values_list(
-        "pk",
-        Epoch("events__occurred_at"),
-        Coalesce(_stage_key("to_stage"), _stage_key("stage")),
-    )
+        scope, Q(events__stage__isnull=False, events__occurred_at__gte=since)
+    ).values_list("pk", Epoch("events__occurred_at"), "events__stage_id")
     rows = _raw_rows(qs)
-    if not rows:
-        return np.empty((0, 3))
-    return pd.DataFrame.from_records(rows, coerce_float=True).to_numpy(dtype="float64")
+    flat = np.fromiter(chain.from_iterable(rows), dtype="float64", count=3 * len(rows))
+    return flat.reshape(len(rows), 3)
 
 
 FLOW_CACHE_SECONDS = 600
@@ -488,17 +526,18 @@ def review_flows_refresh() -> int:
 
 def _moves(scope: QuerySet[Deal], since: datetime) -> pd.DataFrame:
     """One query: what happened to the deals since ``since`` (created, stage moves, close-date
-    changes) with each deal's amount and currency."""
+    changes) with each deal's amount and currency. Stages come from the entries' columns; only
+    a close-date change is read from its JSON."""
     qs = _timeline(
         scope,
-        Q(events__kind__in=[DealEvent.Kind.CREATED, DealEvent.Kind.STAGE])
+        Q(events__stage__isnull=False)
         | Q(events__kind=DealEvent.Kind.FIELD, events__data__field="close_date"),
         Q(events__occurred_at__gte=since),
     ).values_list(
         "pk",
         "events__kind",
-        _stage_key("from_stage"),
-        _stage_key("to_stage"),
+        "events__from_stage_id",
+        "events__stage_id",
         KeyTextTransform("from", "events__data"),
         KeyTextTransform("to", "events__data"),
         "amount",
@@ -543,15 +582,18 @@ def _flows(spells: np.ndarray, stages: list[Stage]) -> list[StageFlow]:
     A spell starts when a deal is created in, or moved to, a stage; it ends at the deal's next
     move. Conversion of a stage is the share of the spells that ended by moving forward (a
     later open stage or a won stage); days in stage are over the ended spells. Vectorised:
-    one sort by (deal, time), then each spell's successor is the next row of the same deal."""
+    one sort by (deal, time), then each spell's successor is the next row of the same deal;
+    the per-stage figures are counted with ``bincount`` and the medians read from one sort of
+    the ended spells by (stage, days)."""
     spells = spells[~np.isnan(spells[:, 2])]
     order = np.lexsort((spells[:, 1], spells[:, 0]))
     deal, at, entered = (spells[order, i] for i in range(3))
+    n_stages = len(stages)
     ids = np.array([s.pk for s in stages], dtype="float64")
     sorter = np.argsort(ids)
-    spot = np.clip(np.searchsorted(ids, entered, sorter=sorter), 0, max(len(ids) - 1, 0))
-    index = sorter[spot] if len(ids) else np.zeros(len(entered), dtype=int)
-    known = ids[index] == entered if len(ids) else np.zeros(len(entered), dtype=bool)
+    spot = np.clip(np.searchsorted(ids, entered, sorter=sorter), 0, max(n_stages - 1, 0))
+    index = sorter[spot] if n_stages else np.zeros(len(entered), dtype=int)
+    known = ids[index] == entered if n_stages else np.zeros(len(entered), dtype=bool)
     has_next = np.zeros(len(deal), dtype=bool)
     has_next[:-1] = deal[1:] == deal[:-1]
     has_next &= known & np.roll(known, -1)
@@ -564,24 +606,28 @@ def _flows(spells: np.ndarray, stages: list[Stage]) -> list[StageFlow]:
         forward = has_next & (is_won[nxt] | (is_open[nxt] & (position[nxt] > position[index])))
     else:
         forward = has_next
+    n_entered = np.bincount(index[known], minlength=n_stages)
+    left_stage, left_days = index[has_next], days[has_next]
+    n_left = np.bincount(left_stage, minlength=n_stages)
+    n_advanced = np.bincount(index[forward], minlength=n_stages)
+    total_days = np.bincount(left_stage, weights=left_days, minlength=n_stages)
+    by_stage = left_days[np.lexsort((left_days, left_stage))]
+    starts = np.concatenate(([0], np.cumsum(n_left)[:-1])).astype(int)
     flows = []
     for i, stage in enumerate(stages):
         if stage.kind != Stage.Kind.OPEN:
             continue
-        mine = known & (index == i)
-        left = mine & has_next
-        spent = days[left]
-        n_left = int(left.sum())
-        advanced = int((mine & forward).sum())
+        left, advanced = int(n_left[i]), int(n_advanced[i])
+        low, high = starts[i] + (left - 1) // 2, starts[i] + left // 2
         flows.append(
             StageFlow(
                 stage=stage,
-                entered=int(mine.sum()),
-                left=n_left,
+                entered=int(n_entered[i]),
+                left=left,
                 advanced=advanced,
-                conversion=advanced / n_left if n_left else None,
-                avg_days=float(spent.mean()) if n_left else None,
-                median_days=float(np.median(spent)) if n_left else None,
+                conversion=advanced / left if left else None,
+                avg_days=float(total_days[i] / left) if left else None,
+                median_days=float((by_stage[low] + by_stage[high]) / 2) if left else None,
             )
         )
     return flows

@@ -51,7 +51,7 @@ def test_manager_reviews_and_bulk_updates(page_as, users, artifacts):
     stale = page.locator("#stale")
     stale.get_by_label("Tick Quiet deal 0").check()
     stale.get_by_label("Tick Quiet deal 2").check()
-    page.locator("#bulk-update select[name=forecast_category]").select_option("commit")
+    page.locator("#bulk select[name=forecast_category]").select_option("commit")
     page.get_by_role("button", name="Update ticked deals").click()
     expect(page.locator(".msg")).to_contain_text("2 deals updated")
     categories = dict(Deal.objects.values_list("name", "forecast_category"))

@@ -111,6 +111,16 @@ def test_full_demo_world_is_coherent(django_capture_on_commit_callbacks):
     assert DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN).count() >= 6
     assert Lead.objects.filter(phone__in=["", None]).count() < Lead.objects.count() // 4
 
+    # deal timelines name their stages as the services write them (the review reads these)
+    from leadpact.pipeline.models import DealEvent
+
+    moves = DealEvent.objects.filter(kind__in=[DealEvent.Kind.CREATED, DealEvent.Kind.STAGE])
+    assert moves.exists() and not moves.filter(stage__isnull=True).exists()
+    for e in moves.filter(kind=DealEvent.Kind.STAGE)[:200]:
+        assert (e.stage_id, e.from_stage_id) == (e.data["to_stage"], e.data["from_stage"])
+    for e in moves.filter(kind=DealEvent.Kind.CREATED)[:200]:
+        assert e.stage_id == e.data["stage"]
+
 
 @pytest.mark.django_db
 def test_refuses_a_database_that_has_users(users):

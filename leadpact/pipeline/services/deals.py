@@ -80,8 +80,18 @@ def _check_owner(actor: User | None, owner: User) -> None:
 
 
 def _event(
-    deal: Deal, kind: str, summary: str, actor: User | None, data: dict[str, Any], now: datetime
+    deal: Deal,
+    kind: str,
+    summary: str,
+    actor: User | None,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    stage: Stage | None = None,
+    from_stage: Stage | None = None,
 ) -> DealEvent:
+    """One timeline entry; a creation or stage move names its stages (``stage`` entered,
+    ``from_stage`` left) as columns too, the same as in ``data``."""
     return DealEvent.objects.create(
         deal=deal,
         kind=kind,
@@ -89,6 +99,8 @@ def _event(
         actor=actor if getattr(actor, "pk", None) else None,
         data=data,
         occurred_at=now,
+        stage=stage,
+        from_stage=from_stage,
     )
 
 
@@ -175,6 +187,7 @@ def deal_create(
         actor,
         {"stage": stage.pk, "amount": str(amount), "currency": currency},
         now,
+        stage=stage,
     )
     return deal
 
@@ -361,7 +374,9 @@ def deal_move(
     current.stage_entered_at = now
     current.version += 1
     current.save(update_fields=fields)
-    _event(current, DealEvent.Kind.STAGE, summary, actor, data, now)
+    _event(
+        current, DealEvent.Kind.STAGE, summary, actor, data, now, stage=stage, from_stage=leaving
+    )
     lead = current.lead
     if lead is not None and lead.state == LeadState.OPPORTUNITY:
         if stage.kind == Stage.Kind.WON:
@@ -502,6 +517,8 @@ def deals_move_stage_bulk(*, from_stage: Stage, to_stage: Stage, actor: User | N
                 actor_id=actor_id,
                 data=data,
                 occurred_at=now,
+                stage=to_stage,
+                from_stage=from_stage,
             )
             for pk in ids
         ],

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.reversing import url_for_ids
 from leadpact.leads.models import Lead, LeadState
 from leadpact.pipeline import forms, selectors
 from leadpact.pipeline.models import (
@@ -55,9 +56,14 @@ def board(request: HttpRequest) -> HttpResponse:
     )
     columns = selectors.board(user=user, pipeline=pipeline) if pipeline else []
     stages = [c.stage for c in columns]
+    # A card links to its deal page and posts to its move form: one reverse() per URL, not
+    # three per card (they cost more than the board's queries at 50 cards a column).
+    deal_url, move_url = url_for_ids("pipeline:deal"), url_for_ids("pipeline:deal_move")
     for column in columns:
         later = [s for s in stages if s.position > column.stage.position]
         column.next = later[0] if later else None  # type: ignore[attr-defined]
+        for deal in column.deals:
+            deal.url, deal.move_url = deal_url(deal.pk), move_url(deal.pk)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "pipelines": pipelines,
         "pipeline": pipeline,
@@ -67,18 +73,17 @@ def board(request: HttpRequest) -> HttpResponse:
         "can_bulk": can_configure(user) and bool(columns),
         "today": timezone.localdate(),
         "back": request.get_full_path(),  # forms posted from the board come back to it
-        # A card links to its deal page and its move form; reversing two URLs for each of up
-        # to 50 cards per column cost more than the board's queries, so the root is reversed
-        # once (the pages are ``<root><id>/`` and ``<root><id>/move/``).
-        "deal_root": reverse("pipeline:deal", args=[0]).removesuffix("0/"),
     }
     if context["can_bulk"]:
         # Managers tick cards and update them together (the same all-or-nothing service as the
         # pipeline review); one more query, for the owners they may hand deals to.
         context |= {
-            "owners": list(
-                visible_sales_people(user)[0].order_by("first_name", "last_name", "username")
-            ),
+            "owners": [
+                (u.pk, str(u))
+                for u in visible_sales_people(user)[0].order_by(
+                    "first_name", "last_name", "username"
+                )
+            ],
             "categories": ForecastCategory.choices,
             "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
         }

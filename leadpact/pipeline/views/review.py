@@ -5,6 +5,8 @@ bulk-update the listed deals from here."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -14,16 +16,67 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.views.decorators.http import require_POST
 
 from leadpact.accounts.models import Role, User
 from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError
+from leadpact.common.reversing import url_for_ids
 from leadpact.pipeline import forms, review_selectors, selectors
-from leadpact.pipeline.models import ForecastCategory, Pipeline, Stage
+from leadpact.pipeline.models import Deal, ForecastCategory, Pipeline, Stage
 from leadpact.pipeline.policies import can_configure as can_bulk_update
 from leadpact.pipeline.services.deals import BulkItem, deals_bulk_update
 from leadpact.pipeline.views.access import pipeline_user
+
+
+@dataclass(frozen=True)
+class DealLine:
+    """A deal the page lists, its cells formatted once here: the same text as the template
+    filters would give, without a filter and a URL lookup per cell of a hundred rows."""
+
+    deal: Deal
+    url: str
+    owner: str
+    amount: str  # "1,234.50 EUR"
+    close_date: str
+    overdue: bool
+    last_activity: str
+
+
+def deal_lines(deals: list[Deal], today: date) -> list[DealLine]:
+    """The listed deals as the page shows them; the deal page's URL is looked up once, not
+    once per row."""
+    url = url_for_ids("pipeline:deal")
+    return [
+        DealLine(
+            deal=d,
+            url=url(d.pk),
+            owner=str(d.owner),
+            amount=f"{number_format(d.amount, 2, force_grouping=True)} {d.currency}",
+            close_date=d.close_date.isoformat(),
+            overdue=d.close_date < today,
+            last_activity=(
+                timezone.localdate(d.last_activity_at).isoformat()
+                if d.last_activity_at
+                else "never"
+            ),
+        )
+        for d in deals
+    ]
+
+
+def figures(row: review_selectors.RepRow | review_selectors.TeamRow) -> dict[str, str]:
+    """A rep's or team's numbers as the page shows them (``intcomma`` and ``floatformat:"2g"``
+    alike)."""
+    return {
+        "count": number_format(row.count, force_grouping=True),
+        "amount": number_format(row.amount, 2, force_grouping=True),
+        "commit": number_format(row.commit, 2, force_grouping=True),
+        "best_case": number_format(row.best_case, 2, force_grouping=True),
+        "stale": number_format(row.stale, force_grouping=True),
+        "overdue": number_format(row.overdue, force_grouping=True),
+    }
 
 
 def _int(query: QueryDict, name: str, label: str, default: int | None) -> int | None:
@@ -35,22 +88,17 @@ def _filters(
     request: HttpRequest, user: User, pipelines: list[Pipeline]
 ) -> review_selectors.ReviewFilters:
     query = request.GET
-    chosen = query.get("pipeline", "")
-    pipeline = next((p for p in pipelines if str(p.pk) == chosen), None)
-    if chosen and pipeline is None:
-        raise ApplicationError("No such pipeline; choose one from the list.")
-    pipeline = pipeline or pipelines[0]
-    # Marketing reviews the deals that came from its leads; others may ask for that view.
-    from_leads = has_role(user, Role.MARKETING) or query.get("source") == "leads"
-    return review_selectors.ReviewFilters(
-        pipeline=pipeline,
+    return review_selectors.review_filters_make(
+        user=user,
+        pipelines=pipelines,
         today=timezone.localdate(),
+        pipeline=query.get("pipeline", ""),
         team_id=_int(query, "team", "Team", None),
         rep_id=_int(query, "rep", "Rep", None),
-        from_leads=from_leads,
-        stale_days=_int(query, "days", "No-activity days", 14) or 0,
-        movement_days=_int(query, "since", "Movement days", 7) or 0,
-        history_days=_int(query, "history", "History days", 90) or 0,
+        leads_only=query.get("source") == "leads",
+        stale_days=_int(query, "days", "No-activity days", None),
+        movement_days=_int(query, "since", "Movement days", None),
+        history_days=_int(query, "history", "History days", None),
     )
 
 
@@ -76,10 +124,8 @@ def review(request: HttpRequest) -> HttpResponse:
         review_selectors.review_filters_check(choices=choices, filters=filters)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        filters = review_selectors.ReviewFilters(
-            pipeline=pipelines[0],
-            today=timezone.localdate(),
-            from_leads=has_role(user, Role.MARKETING),
+        filters = review_selectors.review_filters_make(
+            user=user, pipelines=pipelines, today=timezone.localdate()
         )
         status = 400
     stages = selectors.pipeline_stages(filters.pipeline)
@@ -90,8 +136,15 @@ def review(request: HttpRequest) -> HttpResponse:
         "stages": stages,
         "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
         "chart": json.dumps(data.chart),
-        "owners": choices.reps,
-        "teams": review_selectors.team_rows(reps=data.reps, teams=choices.teams),
+        "people": [(str(u.pk), str(u)) for u in choices.reps],
+        "rep_chosen": str(filters.rep_id or ""),
+        "reps": [(r, figures(r)) for r in data.reps],
+        "teams": [
+            (t, figures(t)) for t in review_selectors.team_rows(reps=data.reps, teams=choices.teams)
+        ],
+        "movement": [(m, deal_lines(m.deals, filters.today)) for m in data.movement],
+        "stale": deal_lines(data.stale, filters.today),
+        "overdue": deal_lines(data.overdue, filters.today),
     }
     return render(request, "pipeline/review.html", context, status=status)
 
