@@ -10,31 +10,33 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from leadpact.pipeline.models import Deal
+from leadpact.pipeline.models import Deal, Pipeline
 from leadpact.pipeline.services.deals import DealInput, deal_create
 from leadpact.pipeline.services.pipelines import StageInput, pipeline_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _deal(users):
-    pipeline_create(
-        name="New business",
-        stages=[
-            StageInput("Discovery", 10, exit_criteria=["Budget confirmed"]),
-            StageInput("Proposal", 40),
-            StageInput("Won", 100, kind="won"),
-            StageInput("Lost", 0, kind="lost"),
-        ],
-    )
+def _deal(users, name="Acme renewal", *, days=10):
+    """A deal of the rep's in Discovery (the pipeline is made with the first one)."""
+    if not Pipeline.objects.exists():
+        pipeline_create(
+            name="New business",
+            stages=[
+                StageInput("Discovery", 10, exit_criteria=["Budget confirmed"]),
+                StageInput("Proposal", 40),
+                StageInput("Won", 100, kind="won"),
+                StageInput("Lost", 0, kind="lost"),
+            ],
+        )
     rep = users["sales_rep"]
     return deal_create(
         data=DealInput(
-            name="Acme renewal",
+            name=name,
             amount="1200.00",
             currency="EUR",
-            close_date=timezone.localdate() + dt.timedelta(days=10),
-            account_name="Acme",
+            close_date=timezone.localdate() + dt.timedelta(days=days),
+            account_name=name.split()[0],
             owner=rep,
         ),
         actor=rep,
@@ -97,18 +99,7 @@ def test_board_c_opens_the_call_log(page_as, users):
 
 def test_manager_ticks_cards_with_x_and_updates_them_together(page_as, users, artifacts):
     deal = _deal(users)
-    rep = users["sales_rep"]
-    second = deal_create(
-        data=DealInput(
-            name="Globex expansion",
-            amount="800.00",
-            currency="EUR",
-            close_date=timezone.localdate() + dt.timedelta(days=20),
-            account_name="Globex",
-            owner=rep,
-        ),
-        actor=rep,
-    )
+    second = _deal(users, "Globex expansion", days=20)
     page = page_as(users["sales_manager"])
     page.goto("/pipeline/")
     page.locator(f"[data-deal='{deal.pk}']").focus()

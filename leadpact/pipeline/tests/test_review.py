@@ -14,8 +14,8 @@ from leadpact.leads.models import LeadState
 from leadpact.pipeline import review_selectors, selectors
 from leadpact.pipeline.models import Deal, DealEvent
 from leadpact.pipeline.services.deals import DealInput, deal_create, deal_move, deal_update
-
-CRITERIA = ["Budget confirmed", "Decision maker known"]
+from leadpact.pipeline.tests.helpers import CRITERIA
+from leadpact.pipeline.tests.helpers import deal_age as _age
 
 
 @pytest.fixture(autouse=True)
@@ -33,13 +33,6 @@ def _review(user, pipeline, **kwargs):
     return review_selectors.review(
         user=user, filters=filters, stages=selectors.pipeline_stages(pipeline)
     )
-
-
-def _age(deal, days):
-    """Pretend the deal and its timeline happened ``days`` ago."""
-    then = timezone.now() - dt.timedelta(days=days)
-    DealEvent.objects.filter(deal=deal).update(occurred_at=then)
-    Deal.objects.filter(pk=deal.pk).update(created_at=then)
 
 
 def test_matrix_by_stage_and_category(make_deal, pipeline, users):
@@ -222,23 +215,9 @@ def test_a_rep_cannot_review_someone_else(make_deal, users, client_for):
 
 
 def test_review_runs_a_fixed_number_of_queries(
-    make_deal, pipeline, users, client_for, django_assert_num_queries
+    review_seed, users, client_for, django_assert_num_queries
 ):
-    rep = users["sales_rep"]
-    proposal = pipeline.stages.get(name="Proposal")
-
-    def seed(n):
-        for i in range(n):
-            deal = make_deal(name=f"Deal {Deal.objects.count()}")
-            if i % 2:
-                deal_move(deal=deal, actor=rep, stage=proposal, version=1, confirmed=CRITERIA)
-            if i % 3 == 0:
-                _age(deal, 40)
-            if i % 3 == 1:
-                Deal.objects.filter(pk=deal.pk).update(
-                    close_date=timezone.localdate() - dt.timedelta(days=i + 1)
-                )
-
+    seed = review_seed
     # Every section has deals in every open stage from the start, so the count below is the
     # page's whole cost: session and user, pipelines, teams and reps, stages, the aggregate,
     # movement and stage entries, 2 stale + 2 overdue id lists (one per open stage that has

@@ -16,7 +16,8 @@ from leadpact.factories import LeadFactory
 from leadpact.leads.models import LeadState
 from leadpact.pipeline.models import Deal, Pipeline
 from leadpact.pipeline.services.deals import DealInput, deal_create, deal_move
-from leadpact.pipeline.tests.test_review import CRITERIA, _age
+from leadpact.pipeline.tests.helpers import CRITERIA
+from leadpact.pipeline.tests.helpers import deal_age as _age
 
 URL = "/api/pipeline/review/"
 
@@ -182,24 +183,8 @@ def test_in_the_openapi_schema(client_for):
     assert "200" in operation["responses"]
 
 
-def test_a_fixed_number_of_queries(
-    make_deal, pipeline, users, client_for, django_assert_num_queries
-):
-    rep = users["sales_rep"]
-    proposal = pipeline.stages.get(name="Proposal")
-
-    def seed(n):
-        for i in range(n):
-            deal = make_deal(name=f"Deal {Deal.objects.count()}")
-            if i % 2:
-                deal_move(deal=deal, actor=rep, stage=proposal, version=1, confirmed=CRITERIA)
-            if i % 3 == 0:
-                _age(deal, 40)
-            if i % 3 == 1:
-                Deal.objects.filter(pk=deal.pk).update(
-                    close_date=timezone.localdate() - dt.timedelta(days=i + 1)
-                )
-
+def test_a_fixed_number_of_queries(review_seed, users, client_for, django_assert_num_queries):
+    seed = review_seed
     seed(6)
     client = client_for("sales_manager")
     client.get(URL)
