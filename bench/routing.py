@@ -25,13 +25,22 @@ DUE = 1000
 
 def run() -> dict[str, Any]:
     kwargs = {"leads": harness.scaled(10_000), "clocks": harness.scaled(1_000_000)}
-    return {
+    result = {
         "targets": {"route_leads_per_s": ">= 500", "sweep_s": "< 5"},
         "sqlite": harness.in_database("bench.routing:measure", "sqlite", label="routing", **kwargs),
         "postgresql": harness.in_database(
             "bench.routing:measure", "postgresql", label="routing", **kwargs
         ),
     }
+    verdict = {}
+    for engine in ("sqlite", "postgresql"):
+        measured = result[engine]
+        if "route_leads_per_s" in measured:
+            verdict[f"{engine}_throughput_met"] = measured["route_leads_per_s"] >= 500
+        if "sweep_s" in measured:
+            verdict[f"{engine}_sweep_met"] = measured["sweep_s"] < 5
+    result["verdict"] = verdict
+    return result
 
 
 def _seed_people() -> tuple[Any, list[Any]]:

@@ -38,6 +38,9 @@ SESSION_COOKIE_SECURE = env_bool("LEADPACT_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The pipeline review's covering index (``DealEvent`` ``dealevent_entry``) lists extra columns
+# that PostgreSQL stores in the index; SQLite keeps the index on its key only, as intended.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -148,6 +151,26 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Optionally two queues, so that a lead waiting to be routed never waits behind a long job:
+# with LEADPACT_BACKGROUND_QUEUE=background the default queue (``celery``) takes routing, the
+# SLA sweep and other quick jobs, and the background queue duplicate scans, imports, rescore
+# runs and the pipeline's periodic reports; run a worker for each (`celery -A config worker
+# -Q celery` and `… -Q background`). Unset (the default): every job on the default queue, so
+# a single plain worker runs everything.
+LEADPACT_BACKGROUND_QUEUE = env_str("LEADPACT_BACKGROUND_QUEUE", "") or ""
+LEADPACT_BACKGROUND_TASKS = frozenset(
+    {
+        "leads.duplicates_scan",
+        "leads.duplicates_scan_pending",
+        "leads.import_job_run",
+        "leadpact.scoring.rescore_run",
+        "leadpact.scoring.rescore",
+        "leadpact.pipeline.next_step_reminders",
+        "leadpact.pipeline.forecast_snapshots",
+        "leadpact.pipeline.review_flows_refresh",
+    }
+)
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # Periodic work under Celery beat (`celery -A config beat`); without a broker run
 # `leadpact sla_sweep --loop`, which calls the same task.
 CELERY_BEAT_SCHEDULE = {

@@ -381,3 +381,21 @@ class SlaClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} clock {self.pk} ({self.status})"
+
+
+class RoutingSetupStamp(models.Model):
+    """One row whose ``token`` changes whenever what routing reads as its set-up changes: the
+    rules, reps' availability, salespeople (active, role, team, name), teams, SLA policies and
+    business calendars.
+
+    Database triggers (migration ``0005``) write a new random token in the same transaction
+    as the change, however it is made (a service, the admin, a bulk ``update()``), so a
+    process that cached the set-up under the old token sees, once the change commits, that
+    its copy is stale (``routing/setup.py``). A random token rather than a counter: a rolled
+    back change can never make an old token current again.
+    """
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

@@ -10,6 +10,8 @@ from celery import shared_task
 from leadpact.routing.services.router import leads_route
 from leadpact.routing.services.sweep import sla_sweep
 
+ROUTE_CHUNK = 5000  # lead ids per claim
+
 
 @shared_task(name="leadpact.routing.sla_sweep")
 def sla_sweep_task() -> dict[str, Any]:
@@ -24,14 +26,16 @@ def sla_sweep_task() -> dict[str, Any]:
 
 @shared_task(name="leadpact.routing.route_leads")
 def route_leads_task(lead_ids: list[int]) -> dict[str, int]:
-    """Route these MQLs now (whoever marks leads MQL enqueues this with their ids), then every
-    other MQL still waiting outside the fallback queue, in the same run: a burst of captures
-    queues one job per lead, and the first job to run routes the whole backlog in one pass
+    """Route these MQLs now (whoever marks leads MQL enqueues this with their ids) and, in the
+    same pass, every other MQL still waiting outside the fallback queue: a burst of captures
+    queues one job per lead, and the first job to run routes the whole backlog with one claim
     (the router claims rows with SKIP LOCKED, so the later jobs find nothing left to do and
-    two workers never offer a lead twice)."""
+    two workers never offer a lead twice). A long list is routed ``ROUTE_CHUNK`` ids at a
+    time, the backlog with the last chunk."""
     result: dict[str, int] = {"offered": 0, "fallback": 0}
-    for start in range(0, len(lead_ids), 5000):
-        part = leads_route(lead_ids=lead_ids[start : start + 5000]).as_dict()
-        result = {key: result[key] + part[key] for key in result}
-    rest = leads_route(include_fallback=False).as_dict()
-    return {key: result[key] + rest[key] for key in result}
+    starts = range(0, len(lead_ids), ROUTE_CHUNK) or [0]
+    for start in starts:
+        last = start == starts[-1]
+        part = leads_route(lead_ids=lead_ids[start : start + ROUTE_CHUNK], and_waiting=last)
+        result = {key: result[key] + value for key, value in part.as_dict().items()}
+    return result

@@ -92,6 +92,22 @@ def lead_rows(queryset: QuerySet[Lead], *, captured: bool = True) -> LeadRows:
     )
 
 
+def lead_rows_of(leads: Sequence[Lead]) -> LeadRows:
+    """The arrays of ``lead_rows_by_id`` (open leads only) from lead objects already in
+    memory, as a capture that just saved them holds them: no query."""
+    leads = [
+        lead for lead in leads if lead.merged_into_id is None and lead.state not in CLOSED_STATES
+    ]
+    return LeadRows(
+        ids=np.fromiter((lead.pk for lead in leads), dtype=np.int64, count=len(leads)),
+        scores=np.fromiter((lead.score for lead in leads), dtype=np.int64, count=len(leads)),
+        states=[lead.state for lead in leads],
+        captured_at=[lead.captured_at for lead in leads],
+        fields={name: [getattr(lead, name) for lead in leads] for name in FIELD_COLUMNS},
+        attributes=[lead.attributes for lead in leads],
+    )
+
+
 def lead_rows_by_id(lead_ids: Sequence[int], *, open_only: bool = True) -> LeadRows:
     """Leads by id (merged-away ones skipped), one query per ``CHUNK`` ids."""
     parts = []

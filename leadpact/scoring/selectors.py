@@ -14,6 +14,17 @@ def profile_live() -> LeadProfile | None:
     return LeadProfile.objects.filter(status=ProfileStatus.LIVE).first()
 
 
+def profile_live_for_scoring() -> LeadProfile | None:
+    """The live profile without its large JSON (scorecard, engagement rules, report): scoring
+    at capture finds the compiled scorer cached by ``(pk, updated_at)`` and reads the
+    scorecard (one more query) only when it is not."""
+    return (
+        LeadProfile.objects.filter(status=ProfileStatus.LIVE)
+        .defer("scorecard", "engagement_rules", "report")
+        .first()
+    )
+
+
 def profile_scheduled() -> list[LeadProfile]:
     """Versions waiting for their effective date, soonest first."""
     return list(

@@ -75,10 +75,12 @@ def celery_worker_env():
         f"{db['PORT'] or 5432}/{db['NAME']}"
     )
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    background = f"{queue}-background"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": redis_url,
+        "LEADPACT_BACKGROUND_QUEUE": background,
         "LEADPACT_SECRET_KEY": "tests-only-secret",
     }
     worker = subprocess.Popen(
@@ -92,7 +94,7 @@ def celery_worker_env():
             "--pool=solo",
             "--concurrency=1",
             "-Q",
-            queue,
+            f"{queue},{background}",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
@@ -107,7 +109,8 @@ def celery_worker_env():
     celery_app.conf.broker_url = redis_url
     celery_app.conf.task_default_queue = queue
     try:
-        yield redis_url
+        with override_settings(LEADPACT_BACKGROUND_QUEUE=background):
+            yield redis_url
     finally:
         celery_app.conf.broker_url, celery_app.conf.task_default_queue = previous
         worker.terminate()

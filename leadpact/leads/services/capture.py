@@ -199,9 +199,11 @@ def lead_capture(
             actor=actor,
             default_channel=record.source_channel or lead.source_channel,
         )
-    if created:
+    # Scored at capture (may make it an MQL, whose routing job is then queued), from the lead
+    # as just saved; a new lead has no touches but the one recorded here.
+    lead_score_refresh([lead.pk], leads=[lead], untouched=created and not touch_created)
+    if created:  # after the routing job: jobs are sent in the order they were queued
         duplicates_scan_pending_enqueue()
-    lead_score_refresh([lead.pk])  # scored at capture; may make it an MQL
     return CaptureResult(
         lead=lead, created=created, changed_fields=changed, touch_created=touch_created
     )

@@ -6,7 +6,7 @@ and from most states: recycled (back to marketing) or disqualified.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -119,13 +119,20 @@ def lead_mark_mql(*, lead: Lead, actor: User | None = None, reason: str = "") ->
     return _transition(lead, S.MQL, actor=actor, action=LeadAction.MARK_MQL, reason=reason)
 
 
-def leads_mark_mql_bulk(lead_ids: Sequence[int], *, reason: str, now: datetime) -> list[int]:
+def leads_mark_mql_bulk(
+    lead_ids: Sequence[int],
+    *,
+    reason: str,
+    now: datetime,
+    states: Mapping[int, str] | None = None,
+) -> list[int]:
     """New/recycled → MQL for many leads at once (scoring), the bulk twin of ``lead_mark_mql``.
 
     The system acts (no user, so no policy check): each lead is moved with a conditional
     ``UPDATE … WHERE state = <the state it was read in>``, so a lead another request moved
-    meanwhile is left alone rather than overwritten. Returns the ids that became MQL; the
-    timeline gets the same state-change event as ``lead_mark_mql``.
+    meanwhile is left alone rather than overwritten. ``states``: the leads' states as the
+    caller just read them (not read again; the conditional update still guards). Returns the
+    ids that became MQL; the timeline gets the same state-change event as ``lead_mark_mql``.
     """
     sources = [state for state, targets in ALLOWED.items() if S.MQL in targets and state != S.MQL]
     sources = [s for s in sources if s != S.OFFERED]  # an offer is withdrawn, not re-marked
@@ -133,18 +140,23 @@ def leads_mark_mql_bulk(lead_ids: Sequence[int], *, reason: str, now: datetime) 
     ids = list(dict.fromkeys(lead_ids))
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        found = list(
-            Lead.objects.filter(pk__in=chunk, state__in=sources).values_list("pk", "state")
-        )
+        if states is not None:
+            found = [(pk, states[pk]) for pk in chunk if states.get(pk) in sources]
+        else:
+            found = list(
+                Lead.objects.filter(pk__in=chunk, state__in=sources).values_list("pk", "state")
+            )
         by_state: dict[str, list[int]] = {}
         for pk, state in found:
             by_state.setdefault(state, []).append(pk)
+        claimed = 0
         for state, pks in by_state.items():
-            Lead.objects.filter(pk__in=pks, state=state).update(
+            claimed += Lead.objects.filter(pk__in=pks, state=state).update(
                 state=S.MQL, state_changed_at=now, version=F("version") + 1, updated_at=now
             )
-        # Only the rows still in the state read are claimed; re-read which ones moved.
-        if found:
+        if claimed == len(found):  # every lead was still in the state read
+            moved.extend(found)
+        else:  # only the rows still in the state read were claimed; re-read which ones moved
             now_mql = set(
                 Lead.objects.filter(
                     pk__in=[pk for pk, _ in found], state=S.MQL, state_changed_at=now

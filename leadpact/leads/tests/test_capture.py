@@ -260,3 +260,33 @@ def test_two_threads_capturing_the_same_email_make_one_lead():
     assert not errors, errors
     assert Lead.objects.count() == 1
     assert sorted(results) == [False, False, False, True]
+
+
+def test_a_new_lead_is_scored_and_qualified_at_capture_in_a_fixed_number_of_queries(
+    users, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The capture scores the lead as it just saved it (no re-read, no touches to read for a
+    new lead) and marks it MQL without reading its state again."""
+    from leadpact.scoring.tests.pact import live
+
+    live(users)
+    fields = {"source_channel": "referral", "attributes": {"employees": 120}}
+    lead_capture(record=record(email="warm@example.com", **fields), actor=None, via="api")
+    with (
+        django_capture_on_commit_callbacks(execute=False) as jobs,
+        # find; savepoint, insert, scan queue, created event, release; live profile; score
+        # and its event; MQL and its event; the capture's own savepoint and release
+        django_assert_num_queries(13),
+    ):
+        result = lead_capture(
+            record=record(email="ana@example.com", **fields), actor=None, via="api"
+        )
+    lead = Lead.objects.get(pk=result.lead.pk)
+    assert (lead.score, lead.state) == (600, "mql")
+    kinds = list(lead.timeline.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["created", "score_change", "state_change"]
+    # The routing job is sent first, the duplicate scan after it.
+    assert [(job.func.__self__.name, job.keywords["args"]) for job in jobs] == [
+        ("leadpact.routing.route_leads", ([lead.pk],)),
+        ("leads.duplicates_scan_pending", ()),
+    ]

@@ -18,7 +18,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from leadpact.routing import business_time
-from leadpact.routing.models import BusinessCalendar, SlaClock, SlaPolicy
+from leadpact.routing.models import SlaClock, SlaPolicy
+from leadpact.routing.setup import RoutingSetup, routing_setup
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +37,14 @@ class ClockStart:
 
 
 class PolicyBook:
-    """The active policies and calendars, read once per operation (two queries)."""
+    """The active policies and calendars, from the routing set-up (``routing/setup.py``, cached
+    per process); deadlines are remembered for the book's life (one operation)."""
 
-    def __init__(self) -> None:
-        self.policies = list(
-            SlaPolicy.objects.filter(is_active=True).select_related("calendar").order_by("id")
-        )
-        self.team_calendars = {
-            c.team_id: c for c in BusinessCalendar.objects.filter(team__isnull=False)
-        }
-        self._calendars: dict[int, business_time.BusinessCalendar] = {}
+    def __init__(self, setup: RoutingSetup | None = None) -> None:
+        setup = setup or routing_setup()
+        self.policies = list(setup.policies)
+        self.team_calendars = setup.team_calendars
+        self._calendars = setup.built
         self._deadlines: dict[tuple[int, int | None, datetime], tuple[datetime, datetime]] = {}
 
     def policy(self, kind: str, team_id: int | None) -> SlaPolicy | None:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from leadpact.accounts.models import Role, Team, User
@@ -38,22 +37,18 @@ from leadpact.routing.engine.allocate import Allocator, Choice, RepSlot
 from leadpact.routing.engine.rules import (
     ATTRIBUTE_PREFIX,
     Rule,
-    RuleError,
     first_matching_rule,
     needed_fields,
-    parse_conditions,
 )
-from leadpact.routing.models import FallbackItem, Offer, RepAvailability, RoutingRule, SlaClock
+from leadpact.routing.models import FallbackItem, Offer, SlaClock
 from leadpact.routing.roles import can_manage_routing
 from leadpact.routing.services.clocks import PolicyBook
 from leadpact.routing.services.offers import NewOffer, offers_create, offers_withdraw
-
-logger = logging.getLogger(__name__)
+from leadpact.routing.setup import SALES_ROLES, RoutingSetup, routing_setup
 
 # A rep's open leads count against their cap; round-robin counts offers of the last 30 days.
 OPEN_STATES = (LeadState.OFFERED, LeadState.ACCEPTED, LeadState.SQL)
 ROUND_ROBIN_WINDOW = timedelta(days=30)
-SALES_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
 
 _COLUMNS = {
     "id": "id",
@@ -83,60 +78,47 @@ class RoutingResult:
         return {"offered": len(self.offered), "fallback": len(self.fallback)}
 
 
-def active_rules() -> list[tuple[Rule, RoutingRule]]:
-    """The active rules in order, as engine rules; a rule that no longer parses is skipped."""
-    result = []
-    for row in RoutingRule.objects.filter(is_active=True).order_by("position", "id"):
-        try:
-            conditions = parse_conditions(row.conditions)
-        except RuleError:
-            logger.warning("routing rule %s has invalid conditions; skipped", row.pk)
-            continue
-        result.append((Rule(row.pk, row.name, conditions, row.team_id, row.rep_id), row))
-    return result
-
-
-def rep_slots(now: datetime) -> list[RepSlot]:
-    """Every active salesperson with weight, cap, out-of-office and current load (4 queries).
+def rep_slots(now: datetime, setup: RoutingSetup | None = None) -> list[RepSlot]:
+    """Every active salesperson with weight, cap, out-of-office (from the set-up) and current
+    load (one query).
 
     Only sales reps take part in their team's round-robin; a manager gets leads when a rule
     names them.
     """
-    people = list(
-        User.objects.filter(is_active=True, role__in=SALES_ROLES).values(
-            "pk", "first_name", "last_name", "username", "role", "team_id"
-        )
-    )
-    ids = [p["pk"] for p in people]
-    availability = {a.rep_id: a for a in RepAvailability.objects.filter(rep_id__in=ids)}
-    received = dict(
+    people = (setup or routing_setup()).people
+    ids = [p.rep_id for p in people]
+    received_rows = (
         Offer.objects.filter(rep_id__in=ids, offered_at__gte=now - ROUND_ROBIN_WINDOW)
         .values("rep_id")
-        .annotate(n=Count("id"))
-        .values_list("rep_id", "n")
+        .annotate(n=Count("id"), open=Value(False))
+        .order_by()
+        .values_list("open", "rep_id", "n")
     )
-    open_leads = dict(
+    open_rows = (
         Lead.objects.filter(owner_id__in=ids, state__in=OPEN_STATES)
         .values("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
+        .annotate(n=Count("id"), open=Value(True))
+        .order_by()
+        .values_list("open", "owner_id", "n")
     )
+    received: dict[int, int] = {}
+    open_leads: dict[int, int] = {}
+    for is_open, rep_id, n in received_rows.union(open_rows, all=True):  # one query
+        (open_leads if is_open else received)[rep_id] = n
     slots = []
     for person in people:
-        a = availability.get(person["pk"])
         away = ""
-        if a is not None and a.out_of_office_until and a.out_of_office_until > now:
-            away = f"out of office until {a.out_of_office_until:%Y-%m-%d %H:%M} UTC"
-        name = f"{person['first_name']} {person['last_name']}".strip() or person["username"]
+        if person.out_of_office_until and person.out_of_office_until > now:
+            away = f"out of office until {person.out_of_office_until:%Y-%m-%d %H:%M} UTC"
         slots.append(
             RepSlot(
-                rep_id=person["pk"],
-                name=name,
-                team_id=person["team_id"] if person["role"] == Role.SALES_REP else None,
-                weight=a.weight if a else 1,
-                received=received.get(person["pk"], 0),
-                open_leads=open_leads.get(person["pk"], 0),
-                cap=a.max_open_leads if a else None,
+                rep_id=person.rep_id,
+                name=person.name,
+                team_id=person.team_id,
+                weight=person.weight,
+                received=received.get(person.rep_id, 0),
+                open_leads=open_leads.get(person.rep_id, 0),
+                cap=person.cap,
                 away=away,
             )
         )
@@ -167,37 +149,42 @@ def leads_route(
     exclude: Mapping[int, set[int]] | None = None,
     now: datetime | None = None,
     include_fallback: bool = True,
+    and_waiting: bool = False,
 ) -> RoutingResult:
     """Route MQLs (all of them, or ``lead_ids``); each is offered once or lands in fallback.
 
     ``exclude`` maps a lead to reps who must not get it again (they let the offer expire, or
     were deactivated). ``include_fallback=False`` leaves leads already waiting in the
-    fallback queue alone (the periodic run; managers handle those).
+    fallback queue alone (the periodic run; managers handle those). ``and_waiting``: route
+    ``lead_ids`` and, in the same pass, every other MQL waiting outside the fallback queue.
     """
     now = now or timezone.now()
     exclude = exclude or {}
+    waiting_in_fallback = FallbackItem.objects.filter(resolved_at__isnull=True)
     qs = Lead.objects.filter(state=LeadState.MQL, merged_into__isnull=True)
     if lead_ids is not None:
-        qs = qs.filter(pk__in=list(lead_ids))
+        chosen = Q(pk__in=list(lead_ids))
+        if and_waiting:
+            chosen |= ~Q(pk__in=waiting_in_fallback.values("lead_id"))
+        qs = qs.filter(chosen)
     if not include_fallback:
-        qs = qs.exclude(
-            pk__in=FallbackItem.objects.filter(resolved_at__isnull=True).values("lead_id")
-        )
+        qs = qs.exclude(pk__in=waiting_in_fallback.values("lead_id"))
     # FOR NO KEY UPDATE: a duplicate pair saved at the same moment holds a key-share lock on
     # its leads, which a plain FOR UPDATE conflicts with (SKIP LOCKED would skip the lead).
     rows = list(
         qs.select_for_update(skip_locked=True, of=("self",), no_key=True)
+        .annotate(in_fallback=Exists(waiting_in_fallback.filter(lead_id=OuterRef("pk"))))
         .order_by("-score", "captured_at", "id")
-        .values(*_COLUMNS)
+        .values(*_COLUMNS, "in_fallback")
     )
     result = RoutingResult()
     if not rows:
         return result
-    rules = active_rules()
-    frame = _frame(rows, needed_fields(rule for rule, _ in rules))
-    matches = first_matching_rule(frame, [rule for rule, _ in rules])
-    allocator = Allocator.of(rep_slots(now))
-    teams = dict(Team.objects.values_list("pk", "name"))
+    setup = routing_setup()
+    rules = setup.rules
+    frame = _frame(rows, needed_fields(rules))
+    matches = first_matching_rule(frame, rules)
+    allocator = Allocator.of(rep_slots(now, setup))
 
     assignments: list[BulkOffer] = []
     new_offers: list[NewOffer] = []
@@ -207,9 +194,9 @@ def leads_route(
         if match < 0:
             result.fallback[lead_id] = "no routing rule matched"
             continue
-        rule, model = rules[match]
+        rule = rules[match]
         if rule.team_id is not None:
-            choice = allocator.to_team(rule.team_id, teams.get(rule.team_id, "?"), banned)
+            choice = allocator.to_team(rule.team_id, setup.teams.get(rule.team_id, "?"), banned)
         else:
             choice = allocator.to_rep(rule.rep_id or 0, banned)
         if choice.rep_id is None:
@@ -233,17 +220,19 @@ def leads_route(
                 lead_id=lead_id,
                 rep_id=choice.rep_id,
                 team_id=rule.team_id or rep.team_id,
-                rule_id=model.pk,
+                rule_id=rule.id,
                 rule_name=rule.name,
                 explanation=why,
             )
         )
     leads_offer_bulk(assignments, actor=actor, now=now)
     names = {row["id"]: _lead_name(row) for row in rows}
-    offers_create(new_offers, now=now, book=PolicyBook(), lead_names=names)
-    FallbackItem.objects.filter(lead_id__in=list(result.offered), resolved_at__isnull=True).update(
-        resolved_at=now
-    )
+    offers_create(new_offers, now=now, book=PolicyBook(setup), lead_names=names)
+    resolved = [row["id"] for row in rows if row["in_fallback"] and row["id"] in result.offered]
+    if resolved:
+        FallbackItem.objects.filter(lead_id__in=resolved, resolved_at__isnull=True).update(
+            resolved_at=now
+        )
     _to_fallback(result.fallback, actor=actor, now=now)
     return result
 

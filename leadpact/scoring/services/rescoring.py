@@ -34,12 +34,13 @@ from leadpact.scoring.frames import (
     TouchArrays,
     lead_rows,
     lead_rows_by_id,
+    lead_rows_of,
     open_leads,
     touch_arrays,
 )
 from leadpact.scoring.models import LeadProfile, ProfileEvent, ProfileStatus, RescoreRun
 from leadpact.scoring.scores import ProfileScorer
-from leadpact.scoring.selectors import profile_live
+from leadpact.scoring.selectors import profile_live, profile_live_for_scoring
 
 #: Leads per chunk of a rescore run: one transaction and a few queries. A changed score is a
 #: row UPDATE that touches every index of the lead table (about 0.4 ms a lead on PostgreSQL),
@@ -140,8 +141,12 @@ def _rescore_rows(
     )
     candidates = rows.ids[crossing].tolist()
     if candidates:
+        read = dict(zip(rows.ids.tolist(), rows.states, strict=True))
         result.became_mql = leads_mark_mql_bulk(
-            candidates, reason=f"score reached {t} (profile v{version})", now=now
+            candidates,
+            reason=f"score reached {t} (profile v{version})",
+            now=now,
+            states={pk: read[pk] for pk in candidates},
         )
         if result.became_mql:
             enqueue(route_leads_task, result.became_mql)
@@ -286,22 +291,33 @@ def leads_rescore_all(
     return result
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def lead_score_refresh(
-    lead_ids: Sequence[int], *, reason: str = "captured", now: datetime | None = None
+    lead_ids: Sequence[int],
+    *,
+    reason: str = "captured",
+    now: datetime | None = None,
+    leads: Sequence[Lead] | None = None,
+    untouched: bool = False,
 ) -> RescoreResult:
     """Score these leads with the live profile (capture, import, new touches). No live
-    profile yet: nothing to do. A few queries whatever the number of leads."""
-    profile = profile_live()
-    if profile is None or not lead_ids:
+    profile yet: nothing to do. A few queries whatever the number of leads.
+
+    A caller holding the leads as just saved (and locked, or not yet committed) passes them
+    as ``leads`` instead of having them read again; ``untouched``: they have no touches yet
+    (a lead created without one), so none are read. A failure rolls back the caller's
+    transaction as a whole (no savepoint: capture scores inside its own transaction).
+    """
+    profile = profile_live_for_scoring()
+    if profile is None or not (lead_ids or leads):
         return RescoreResult()
     now = now or timezone.now()
-    rows = lead_rows_by_id(lead_ids)
+    rows = lead_rows_of(leads) if leads is not None else lead_rows_by_id(lead_ids)
     return _rescore_rows(
         rows,
         ProfileScorer.for_profile(profile),
         version=profile.version,
         reason=reason,
         now=now,
-        touches=touch_arrays(rows, now=now),
+        touches=touch_arrays(rows, now=now) if not untouched else None,
     )
