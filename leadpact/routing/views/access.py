@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 
 from leadpact.common.errors import ApplicationError
 from leadpact.routing.roles import can_have_queue, can_manage_routing, can_view_sla
@@ -45,7 +44,3 @@ def int_param(raw: str | None, label: str, *, required: bool = True) -> int | No
     if not raw.isdigit():
         raise ApplicationError(f"{label} must be a whole number, got {raw!r}.")
     return int(raw)
-
-
-def back(request: HttpRequest, default: str) -> HttpResponse:
-    return redirect(default)

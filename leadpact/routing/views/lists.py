@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.routing import selectors
 from leadpact.routing.models import (
     QualificationItem,
@@ -56,23 +57,20 @@ def reasons(request: HttpRequest) -> HttpResponse:
 
 @managers_only
 @require_POST
-def reason_edit(request: HttpRequest, pk: int) -> HttpResponse:
+@form_post("routing:reasons")
+def reason_edit(request: HttpRequest, pk: int) -> str:
     reason = get_object_or_404(RejectionReason, pk=pk)
-    try:
-        action = request.POST.get("action", "save")
-        if action in ("up", "down"):
-            rejection_reason_move(reason=reason, actor=request.user, up=action == "up")
-        else:
-            saved = rejection_reason_update(
-                reason=reason,
-                actor=request.user,
-                label=request.POST.get("label", reason.label),
-                is_active=_active(request),
-            )
-            messages.success(request, f"Reason “{saved.label}” saved.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("routing:reasons")
+    action = request.POST.get("action", "save")
+    if action in ("up", "down"):
+        rejection_reason_move(reason=reason, actor=request.user, up=action == "up")
+        return f"Reason “{reason.label}” moved {action}."
+    saved = rejection_reason_update(
+        reason=reason,
+        actor=request.user,
+        label=request.POST.get("label", reason.label),
+        is_active=_active(request),
+    )
+    return f"Reason “{saved.label}” saved."
 
 
 @managers_only
@@ -105,21 +103,18 @@ def checklist(request: HttpRequest) -> HttpResponse:
 
 @managers_only
 @require_POST
-def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
+@form_post("routing:checklist")
+def checklist_edit(request: HttpRequest, pk: int) -> str:
     item = get_object_or_404(QualificationItem, pk=pk)
-    try:
-        action = request.POST.get("action", "save")
-        if action in ("up", "down"):
-            checklist_item_move(item=item, actor=request.user, up=action == "up")
-        else:
-            saved = checklist_item_update(
-                item=item,
-                actor=request.user,
-                label=request.POST.get("label", item.label),
-                help_text=request.POST.get("help_text", item.help_text),
-                is_active=_active(request),
-            )
-            messages.success(request, f"“{saved.label}” saved.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("routing:checklist")
+    action = request.POST.get("action", "save")
+    if action in ("up", "down"):
+        checklist_item_move(item=item, actor=request.user, up=action == "up")
+        return f"“{item.label}” moved {action}."
+    saved = checklist_item_update(
+        item=item,
+        actor=request.user,
+        label=request.POST.get("label", item.label),
+        help_text=request.POST.get("help_text", item.help_text),
+        is_active=_active(request),
+    )
+    return f"“{saved.label}” saved."

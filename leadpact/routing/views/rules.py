@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from leadpact.accounts.models import Team, User
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.routing import selectors
 from leadpact.routing.models import (
     RoutingRule,
@@ -81,62 +82,54 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 @managers_only
 @require_POST
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+@form_post("routing:rules")
+def rule_edit(request: HttpRequest, pk: int) -> str:
     rule = get_object_or_404(RoutingRule, pk=pk)
-    try:
-        action = request.POST.get("action", "save")
-        if action == "delete":
-            rule_delete(rule=rule, actor=request.user)
-            messages.success(request, f"Rule “{rule.name}” deleted.")
-        elif action in ("up", "down"):
-            rule_move(rule=rule, actor=request.user, up=action == "up")
-        else:
-            rule_update(rule=rule, actor=request.user, **_rule_input(request))
-            messages.success(request, f"Rule “{rule.name}” saved.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("routing:rules")
+    action = request.POST.get("action", "save")
+    if action == "delete":
+        rule_delete(rule=rule, actor=request.user)
+        return f"Rule “{rule.name}” deleted."
+    if action in ("up", "down"):
+        rule_move(rule=rule, actor=request.user, up=action == "up")
+        return f"Rule “{rule.name}” moved {action}."
+    rule_update(rule=rule, actor=request.user, **_rule_input(request))
+    return f"Rule “{rule.name}” saved."
+
+
+def _availability_back(request: HttpRequest, rep_id: int) -> str:
+    return "routing:rules" if can_manage_routing(request.user) else "routing:queue"
 
 
 @login_required
 @require_POST
-def availability(request: HttpRequest, rep_id: int) -> HttpResponse:
+@form_post(_availability_back)
+def availability(request: HttpRequest, rep_id: int) -> str:
     """The rep (out of office only), their manager or an admin; the service checks who."""
     rep = get_object_or_404(User, pk=rep_id)
-    try:
-        until_raw = request.POST.get("out_of_office_until", "").strip()
-        until: datetime | None = None
-        if until_raw:
-            until = parse_datetime(until_raw)
-            if until is None:
-                raise ApplicationError("Out of office until: use a date and time.")
-            if timezone.is_naive(until):
-                until = timezone.make_aware(until)
-        availability_set(
-            rep=rep,
-            actor=request.user,
-            weight=int_param(request.POST.get("weight"), "Weight", required=False) or 1,
-            max_open_leads=int_param(request.POST.get("max_open_leads"), "Cap", required=False),
-            out_of_office_until=until,
-        )
-        messages.success(request, f"Availability of {rep} saved.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("routing:rules" if can_manage_routing(request.user) else "routing:queue")
+    until_raw = request.POST.get("out_of_office_until", "").strip()
+    until: datetime | None = None
+    if until_raw:
+        until = parse_datetime(until_raw)
+        if until is None:
+            raise ApplicationError("Out of office until: use a date and time.")
+        if timezone.is_naive(until):
+            until = timezone.make_aware(until)
+    availability_set(
+        rep=rep,
+        actor=request.user,
+        weight=int_param(request.POST.get("weight"), "Weight", required=False) or 1,
+        max_open_leads=int_param(request.POST.get("max_open_leads"), "Cap", required=False),
+        out_of_office_until=until,
+    )
+    return f"Availability of {rep} saved."
 
 
 @managers_only
 @require_POST
-def route_now(request: HttpRequest) -> HttpResponse:
-    try:
-        result = leads_route(actor=request.user)
-        messages.success(
-            request,
-            f"Routed: {len(result.offered)} offered, {len(result.fallback)} in the fallback queue.",
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("routing:fallback")
+@form_post("routing:fallback")
+def route_now(request: HttpRequest) -> str:
+    result = leads_route(actor=request.user)
+    return f"Routed: {len(result.offered)} offered, {len(result.fallback)} in the fallback queue."
 
 
 # --- fallback queue ----------------------------------------------------------------------------
