@@ -12,6 +12,7 @@ from leadpact.routing.models import (
     QualificationItem,
     RejectionReason,
     RepAvailability,
+    RoutingChange,
     RoutingRule,
     SlaClock,
     SlaPolicy,
@@ -75,6 +76,12 @@ class BusinessCalendarAdmin(ReadOnlyAdmin):
 @admin.register(BusinessCalendarChange)
 class BusinessCalendarChangeAdmin(ReadOnlyAdmin):
     list_display = ["calendar", "actor", "changed_at"]
+
+
+@admin.register(RoutingChange)
+class RoutingChangeAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "label", "action", "actor", "changed_at"]
+    list_filter = ["subject", "action"]
 
 
 @admin.register(RejectionReason)

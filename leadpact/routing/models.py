@@ -305,6 +305,41 @@ class BusinessCalendarChange(models.Model):
         return f"{self.calendar_id} changed at {self.changed_at:%Y-%m-%d %H:%M}"
 
 
+class RoutingChange(models.Model):
+    """Audit trail of the rest of the hand-off's set-up: routing rules, rep availability,
+    rejection reasons and the qualification checklist. Who, when, what (``label``: its name at
+    the time) and, for an update, each field old → new."""
+
+    class Subject(models.TextChoices):
+        RULE = "rule", "Routing rule"
+        AVAILABILITY = "availability", "Rep availability"
+        REASON = "reason", "Rejection reason"
+        CHECKLIST = "checklist", "Checklist item"
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Changed"
+        MOVED = "moved", "Moved"
+        DELETED = "deleted", "Deleted"
+
+    subject = models.CharField(max_length=20, choices=Subject.choices)
+    object_id = models.BigIntegerField()
+    label = models.CharField(max_length=200)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    changes = models.JSONField(default=dict, blank=True, help_text='{"field": [old, new]}')
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["subject", "changed_at"], name="routing_change_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.label}: {self.action}"
+
+
 class SlaClock(models.Model):
     """One running promise: started on an offer / acceptance / month, met, or breached."""
 

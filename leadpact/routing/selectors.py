@@ -19,6 +19,7 @@ from leadpact.routing.models import (
     QualificationItem,
     RejectionReason,
     RepAvailability,
+    RoutingChange,
     RoutingRule,
     SlaClock,
     SlaPolicy,
@@ -66,6 +67,11 @@ def qualification_items_all() -> list[QualificationItem]:
 
 def calendar_list() -> list[BusinessCalendar]:
     return list(BusinessCalendar.objects.select_related("team").order_by("name"))
+
+
+def routing_changes(*, subjects: tuple[str, ...], limit: int = 30) -> list[RoutingChange]:
+    """The latest changes to rules, availability, rejection reasons or the checklist."""
+    return list(RoutingChange.objects.filter(subject__in=subjects).select_related("actor")[:limit])
 
 
 def calendar_changes(

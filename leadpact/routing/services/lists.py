@@ -1,8 +1,9 @@
 """The company's short lists of the hand-off: rejection reasons and the qualification checklist.
 
-Admins and sales managers add, rename, deactivate and reorder them. Nothing is deleted: past
-rejections keep pointing at their reason (reports count by it), and a deactivated reason or
-checklist item simply stops being offered.
+Admins and sales managers add, rename, deactivate and reorder them, each change kept in the
+audit trail (``RoutingChange``). Nothing is deleted: past rejections keep pointing at their
+reason (reports count by it), and a deactivated reason or checklist item simply stops being
+offered.
 """
 
 from __future__ import annotations
@@ -10,12 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Model
 from django.utils.text import slugify
 
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
-from leadpact.routing.models import QualificationItem, RejectionReason
+from leadpact.routing.models import QualificationItem, RejectionReason, RoutingChange
 from leadpact.routing.roles import can_manage_routing
+from leadpact.routing.services.audit import field_changes, routing_change_record, snapshot
+from leadpact.routing.services.ordering import position_next, position_swap
+
+REASON, ITEM = RoutingChange.Subject.REASON, RoutingChange.Subject.CHECKLIST
+CREATED, UPDATED, MOVED = (
+    RoutingChange.Action.CREATED,
+    RoutingChange.Action.UPDATED,
+    RoutingChange.Action.MOVED,
+)
 
 
 def _ensure_manager(actor: Any) -> None:
@@ -36,21 +45,14 @@ def _text(value: Any, label: str, limit: int, *, required: bool = True) -> str:
     return text
 
 
-def _next_position(model: type[Model]) -> int:
-    top = model.objects.aggregate(top=Max("position"))["top"]  # type: ignore[attr-defined]
-    return (top or 0) + 10
+REASON_FIELDS = ("label", "is_active")
+ITEM_FIELDS = ("label", "help_text", "is_active")
 
 
-def _move(model: type[Model], row: Any, *, up: bool) -> None:
-    """Swap with the neighbour; positions are renumbered 10, 20, … so ties go away."""
-    rows = list(model.objects.select_for_update().order_by("position", "id"))  # type: ignore[attr-defined]
-    index = next(i for i, r in enumerate(rows) if r.pk == row.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(rows):
-        rows[index], rows[other] = rows[other], rows[index]
-    for number, item in enumerate(rows, start=1):
-        item.position = number * 10
-    model.objects.bulk_update(rows, ["position"])  # type: ignore[attr-defined]
+def _recorded(subject: str, row: Any, action: str, actor: Any, before: Any, fields: Any) -> None:
+    changes = field_changes(before, snapshot(row, fields) or {})
+    if changes or action != RoutingChange.Action.UPDATED:
+        routing_change_record(subject=subject, row=row, action=action, actor=actor, changes=changes)
 
 
 # --- rejection reasons -------------------------------------------------------------------------
@@ -67,9 +69,11 @@ def rejection_reason_create(*, actor: Any, label: str) -> RejectionReason:
     while RejectionReason.objects.filter(code=code).exists():
         suffix = f"-{n}"
         code, n = base[: 50 - len(suffix)] + suffix, n + 1
-    return RejectionReason.objects.create(
-        code=code, label=label, position=_next_position(RejectionReason)
+    made = RejectionReason.objects.create(
+        code=code, label=label, position=position_next(RejectionReason)
     )
+    _recorded(REASON, made, CREATED, actor, None, REASON_FIELDS)
+    return made
 
 
 @transaction.atomic
@@ -82,6 +86,7 @@ def rejection_reason_update(
     if RejectionReason.objects.filter(label__iexact=label).exclude(pk=reason.pk).exists():
         raise ApplicationError(f"The reason “{label}” is already on the list.")
     current = RejectionReason.objects.select_for_update().get(pk=reason.pk)
+    before = snapshot(current, REASON_FIELDS)
     if not is_active and current.is_active:
         others = RejectionReason.objects.filter(is_active=True).exclude(pk=current.pk)
         if not others.exists():
@@ -90,24 +95,28 @@ def rejection_reason_update(
             )
     current.label, current.is_active = label, is_active
     current.save(update_fields=["label", "is_active", "updated_at"])
+    _recorded(REASON, current, UPDATED, actor, before, REASON_FIELDS)
     return current
 
 
 @transaction.atomic
 def rejection_reason_move(*, reason: RejectionReason, actor: Any, up: bool) -> None:
     _ensure_manager(actor)
-    _move(RejectionReason, reason, up=up)
+    if position_swap(RejectionReason, reason, up=up):
+        _recorded(REASON, reason, MOVED, actor, None, ())
 
 
 # --- the qualification checklist ---------------------------------------------------------------
 @transaction.atomic
 def checklist_item_create(*, actor: Any, label: str, help_text: str = "") -> QualificationItem:
     _ensure_manager(actor)
-    return QualificationItem.objects.create(
+    made = QualificationItem.objects.create(
         label=_text(label, "Label", 200),
         help_text=_text(help_text, "Help text", 300, required=False),
-        position=_next_position(QualificationItem),
+        position=position_next(QualificationItem),
     )
+    _recorded(ITEM, made, CREATED, actor, None, ITEM_FIELDS)
+    return made
 
 
 @transaction.atomic
@@ -118,14 +127,17 @@ def checklist_item_update(
     (it is written on their timeline)."""
     _ensure_manager(actor)
     current = QualificationItem.objects.select_for_update().get(pk=item.pk)
+    before = snapshot(current, ITEM_FIELDS)
     current.label = _text(label, "Label", 200)
     current.help_text = _text(help_text, "Help text", 300, required=False)
     current.is_active = is_active
     current.save(update_fields=["label", "help_text", "is_active", "updated_at"])
+    _recorded(ITEM, current, UPDATED, actor, before, ITEM_FIELDS)
     return current
 
 
 @transaction.atomic
 def checklist_item_move(*, item: QualificationItem, actor: Any, up: bool) -> None:
     _ensure_manager(actor)
-    _move(QualificationItem, item, up=up)
+    if position_swap(QualificationItem, item, up=up):
+        _recorded(ITEM, item, MOVED, actor, None, ())

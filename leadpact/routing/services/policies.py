@@ -18,6 +18,7 @@ from leadpact.routing.models import (
     SlaPolicyChange,
 )
 from leadpact.routing.roles import can_manage_routing
+from leadpact.routing.services.audit import audit_value, field_changes, snapshot
 
 AUDITED = (
     "name",
@@ -34,12 +35,6 @@ AUDITED = (
 def _ensure_manager(actor: Any) -> None:
     if not can_manage_routing(actor):
         raise PermissionDeniedError("Only an admin or a sales manager changes SLA policies.")
-
-
-def _shown(value: Any) -> Any:
-    if hasattr(value, "pk"):
-        return str(value)
-    return value
 
 
 def _validate(values: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +80,7 @@ def policy_create(*, actor: Any, **values: Any) -> SlaPolicy:
         policy=policy,
         actor=actor,
         changed_at=timezone.now(),
-        changes={f: [None, _shown(getattr(policy, f))] for f in AUDITED},
+        changes={f: [None, audit_value(getattr(policy, f))] for f in AUDITED},
     )
     return policy
 
@@ -105,7 +100,7 @@ def policy_update(*, policy: SlaPolicy, actor: Any, **values: Any) -> SlaPolicy:
     for field in AUDITED:
         old, new = getattr(current, field), clean[field]
         if (old.pk if hasattr(old, "pk") else old) != (new.pk if hasattr(new, "pk") else new):
-            changes[field] = [_shown(old), _shown(new)]
+            changes[field] = [audit_value(old), audit_value(new)]
             setattr(current, field, new)
     if changes:
         current.save()
@@ -191,11 +186,7 @@ def calendar_save(
         if calendar is not None
         else BusinessCalendar()
     )
-    before = (
-        {f: _audit_value(getattr(row, f)) for f in CALENDAR_AUDITED}
-        if calendar is not None
-        else None
-    )
+    before = snapshot(row, CALENDAR_AUDITED) if calendar is not None else None
     row.name, row.time_zone, row.hours = name, time_zone.strip(), _hours_clean(hours)
     row.holiday_country = holiday_country.strip().upper()
     row.holiday_subdivision = holiday_subdivision.strip().upper()
@@ -208,22 +199,10 @@ def calendar_save(
         raise ApplicationError(f"A calendar named {name!r} exists.", extra={"field": "name"})
     if team is not None and BusinessCalendar.objects.filter(team=team).exclude(pk=row.pk).exists():
         raise ApplicationError(f"{team} already has a calendar.", extra={"field": "team"})
-    after = {f: _audit_value(getattr(row, f)) for f in CALENDAR_AUDITED}
-    if before is None:
-        changes = {f: [None, after[f]] for f in CALENDAR_AUDITED}
-    else:
-        changes = {f: [before[f], after[f]] for f in CALENDAR_AUDITED if before[f] != after[f]}
+    changes = field_changes(before, snapshot(row, CALENDAR_AUDITED) or {})
     if changes:
         row.save()
         BusinessCalendarChange.objects.create(
             calendar=row, actor=actor, changed_at=timezone.now(), changes=changes
         )
     return row
-
-
-def _audit_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "pk"):
-        return str(value)
-    return value

@@ -1,4 +1,5 @@
-"""Maintaining routing rules and rep capacity (admins and sales managers)."""
+"""Maintaining routing rules and rep capacity (admins and sales managers); every change is
+kept in the audit trail (``RoutingChange``)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,44 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
 from leadpact.accounts.models import Role, Team, User
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.leads.policies import manages
 from leadpact.routing.engine.rules import RuleError, parse_conditions
-from leadpact.routing.models import RepAvailability, RoutingRule
+from leadpact.routing.models import RepAvailability, RoutingChange, RoutingRule
 from leadpact.routing.roles import can_manage_routing
+from leadpact.routing.services.audit import field_changes, routing_change_record, snapshot
+from leadpact.routing.services.ordering import position_next, position_swap
+
+RULE_FIELDS = ("name", "conditions", "team", "rep", "is_active")
+AVAILABILITY_FIELDS = ("weight", "max_open_leads", "out_of_office_until")
+A = RoutingChange.Action
 
 
 def _ensure_manager(actor: Any) -> None:
     if not can_manage_routing(actor):
         raise PermissionDeniedError("Only an admin or a sales manager changes routing.")
+
+
+def _recorded(
+    rule: RoutingRule,
+    action: str,
+    actor: Any,
+    before: dict[str, Any] | None,
+    *,
+    fields: tuple[str, ...] = RULE_FIELDS,
+) -> None:
+    """The rule's change in the audit trail (an update that changed nothing leaves none)."""
+    changes = field_changes(before, snapshot(rule, fields) or {})
+    if changes or action != A.UPDATED:
+        routing_change_record(
+            subject=RoutingChange.Subject.RULE,
+            row=rule,
+            action=action,
+            actor=actor,
+            changes=changes,
+        )
 
 
 def _clean(
@@ -61,11 +87,12 @@ def rule_create(
     _ensure_manager(actor)
     name, clean = _clean(name=name, conditions=conditions, team=team, rep=rep)
     if position is None:
-        last = RoutingRule.objects.aggregate(m=Max("position"))["m"]
-        position = 10 if last is None else last + 10
-    return RoutingRule.objects.create(
+        position = position_next(RoutingRule)
+    rule = RoutingRule.objects.create(
         name=name, conditions=clean, team=team, rep=rep, position=position, is_active=is_active
     )
+    _recorded(rule, A.CREATED, actor, None)
+    return rule
 
 
 @transaction.atomic
@@ -82,11 +109,13 @@ def rule_update(
 ) -> RoutingRule:
     _ensure_manager(actor)
     name, clean = _clean(name=name, conditions=conditions, team=team, rep=rep)
+    before = snapshot(RoutingRule.objects.select_for_update().get(pk=rule.pk), RULE_FIELDS)
     rule.name, rule.conditions, rule.team, rule.rep = name, clean, team, rep
     rule.is_active = is_active
     if position is not None:
         rule.position = position
     rule.save()
+    _recorded(rule, A.UPDATED, actor, before)
     return rule
 
 
@@ -94,6 +123,7 @@ def rule_update(
 def rule_delete(*, rule: RoutingRule, actor: Any) -> None:
     """Offers keep the rule's name (``Offer.rule_name``) after it is gone."""
     _ensure_manager(actor)
+    _recorded(rule, A.DELETED, actor, None, fields=())
     rule.delete()
 
 
@@ -101,14 +131,8 @@ def rule_delete(*, rule: RoutingRule, actor: Any) -> None:
 def rule_move(*, rule: RoutingRule, actor: Any, up: bool) -> None:
     """Swap the rule with its neighbour; positions are renumbered 10, 20, … so ties go away."""
     _ensure_manager(actor)
-    rules = list(RoutingRule.objects.select_for_update().order_by("position", "id"))
-    index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(rules):
-        rules[index], rules[other] = rules[other], rules[index]
-    for number, item in enumerate(rules, start=1):
-        item.position = number * 10
-    RoutingRule.objects.bulk_update(rules, ["position"])
+    if position_swap(RoutingRule, rule, up=up):
+        _recorded(rule, A.MOVED, actor, None, fields=())
 
 
 @transaction.atomic
@@ -139,6 +163,9 @@ def availability_set(
             "The open-lead cap is a whole number (0 or more), or empty for no cap.",
             extra={"field": "max_open_leads"},
         )
+    before = snapshot(
+        RepAvailability.objects.select_for_update().filter(rep=rep).first(), AVAILABILITY_FIELDS
+    )
     availability, _ = RepAvailability.objects.update_or_create(
         rep=rep,
         defaults={
@@ -147,4 +174,13 @@ def availability_set(
             "out_of_office_until": out_of_office_until,
         },
     )
+    changes = field_changes(before, snapshot(availability, AVAILABILITY_FIELDS) or {})
+    if changes:
+        routing_change_record(
+            subject=RoutingChange.Subject.AVAILABILITY,
+            row=rep,
+            action=A.CREATED if before is None else A.UPDATED,
+            actor=actor,
+            changes=changes,
+        )
     return availability

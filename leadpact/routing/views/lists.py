@@ -13,6 +13,7 @@ from leadpact.routing import selectors
 from leadpact.routing.models import (
     QualificationItem,
     RejectionReason,
+    RoutingChange,
 )
 from leadpact.routing.services.lists import (
     checklist_item_create,
@@ -48,6 +49,7 @@ def reasons(request: HttpRequest) -> HttpResponse:
             "reason on the lead and in the reports. Deactivated reasons stay on past "
             "rejections.",
             "rows": selectors.rejection_reasons_all(),
+            "changes": selectors.routing_changes(subjects=(RoutingChange.Subject.REASON,)),
             "edit_url": "routing:reason_edit",
             "add_url": "routing:reasons",
             "with_help": False,
@@ -94,6 +96,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
             "intro": "A rep ticks every active line before an accepted lead becomes sales "
             "qualified (SQL); what they ticked is written on the lead's timeline.",
             "rows": selectors.qualification_items_all(),
+            "changes": selectors.routing_changes(subjects=(RoutingChange.Subject.CHECKLIST,)),
             "edit_url": "routing:checklist_edit",
             "add_url": "routing:checklist",
             "with_help": True,

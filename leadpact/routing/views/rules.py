@@ -19,6 +19,7 @@ from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
 from leadpact.routing import selectors
 from leadpact.routing.models import (
+    RoutingChange,
     RoutingRule,
 )
 from leadpact.routing.roles import can_manage_routing
@@ -76,6 +77,9 @@ def rules(request: HttpRequest) -> HttpResponse:
             "teams": Team.objects.filter(kind=Team.Kind.SALES).order_by("name"),
             "availability": selectors.availability_rows(),
             "form": request.POST if request.method == "POST" else {},
+            "changes": selectors.routing_changes(
+                subjects=(RoutingChange.Subject.RULE, RoutingChange.Subject.AVAILABILITY)
+            ),
         },
     )
 
