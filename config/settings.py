@@ -165,6 +165,7 @@ LEADPACT_BACKGROUND_TASKS = frozenset(
         "leads.import_job_run",
         "leadpact.scoring.rescore_run",
         "leadpact.scoring.rescore",
+        "leadpact.scoring.fit_run",
         "leadpact.pipeline.next_step_reminders",
         "leadpact.pipeline.forecast_snapshots",
         "leadpact.pipeline.review_flows_refresh",

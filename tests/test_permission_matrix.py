@@ -134,6 +134,13 @@ def campaign(w: World, role: str) -> dict[str, Any]:
     return {"pk": w.campaign.pk}
 
 
+def fit_run(w: World, role: str) -> dict[str, Any]:
+    from leadpact.scoring.models import FitRun
+
+    run = FitRun.objects.create(source=FitRun.Source.HISTORY, actor=w.users["marketing"])
+    return {"run_id": run.pk}
+
+
 def deal(w: World, role: str) -> dict[str, Any]:
     return {"deal_id": w.deal.pk}
 
@@ -317,8 +324,8 @@ EXPECTED: dict[str, Route] = {
     "api:profile-action": Route(MARKETING, "post", profile_action("propose")),
     "api:profile-version": Route(ALL, kwargs=profile),
     "api:profile-fit": Route(MARKETING, "post"),
-    # A fit's progress is read like the versions (404 here: no fit with that number).
-    "api:profile-fit-run": Route(ALL, kwargs=lambda w, role: {"run_id": 999}),
+    # A fit's progress is read like the versions.
+    "api:profile-fit-run": Route(ALL, kwargs=fit_run),
     # --- pipeline -----------------------------------------------------------------------------
     "pipeline:board": Route(ALL),
     "pipeline:deal_new": Route(SALES | {"admin"}),

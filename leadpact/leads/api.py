@@ -19,6 +19,7 @@ from leadpact.campaigns.models import TouchKind
 from leadpact.campaigns.touch_input import clean_touch_input
 from leadpact.common.api import StrictSerializer
 from leadpact.common.errors import ApplicationError
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import Lead, LeadState, TimelineEvent
 from leadpact.leads.records import IDENTITY_FIELDS, PROFILE_FIELDS, SOURCE_FIELDS, clean_lead_input
 from leadpact.leads.selectors import (
@@ -274,7 +275,7 @@ class LeadListApi(APIView):
         params = request.query_params
         filters = lead_filters_from_params(params, user=request.user)
         size_text = str(params.get("size", "50")).strip() or "50"
-        if not size_text.isdigit() or not 1 <= int(size_text) <= PAGE_SIZE_MAX:
+        if not is_whole_number(size_text) or not 1 <= int(size_text) <= PAGE_SIZE_MAX:
             raise ApplicationError(
                 f"size must be a whole number from 1 to {PAGE_SIZE_MAX}.",
                 extra={"fields": {"size": "out of range"}},
@@ -352,7 +353,7 @@ class LeadTimelineApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         lead = _lead(pk)
         limit_text = str(request.query_params.get("limit", "200"))
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= 500:
+        if not is_whole_number(limit_text) or not 1 <= int(limit_text) <= 500:
             raise ApplicationError("limit must be a whole number from 1 to 500.")
         events = lead_timeline(lead=lead, limit=int(limit_text))
         return Response(TimelineEventOut(events, many=True).data)

@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from leadpact.campaigns.channels import channel_slug
 from leadpact.campaigns.models import Campaign, Touch
 from leadpact.common.errors import ApplicationError
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import Lead, LeadState, TimelineEvent
 from leadpact.leads.normalize import fold
 
@@ -191,7 +192,7 @@ def lead_filters_to_params(filters: LeadFilters) -> dict[str, str]:
 
 
 def _positive_int(raw: str) -> int | None:
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_whole_number(raw):
         return None
     value = int(raw)
     return value if value > 0 else None

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from leadpact.common.numbers import is_whole_number
 from leadpact.notifications.selectors import notification_list, unread_count
 from leadpact.notifications.services import notifications_mark_read
 
@@ -23,7 +24,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
     raw = request.POST.getlist("id")
-    ids = [int(v) for v in raw if v.isdigit()] if raw else None
+    ids = [int(v) for v in raw if is_whole_number(v)] if raw else None
     notifications_mark_read(user=request.user, ids=ids)
     return redirect("notifications:list")
 

@@ -39,24 +39,26 @@ class DealAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Deal._meta.fields]
 
 
-@admin.register(DealEvent)
-class DealEventAdmin(admin.ModelAdmin):
-    list_display = ["deal", "kind", "summary", "actor", "occurred_at"]
-    list_select_related = ["deal", "actor"]
-
-
-admin.site.register(LostReason)
-admin.site.register(Activity)
-
-
 class _ReadOnly(admin.ModelAdmin):
-    """Set through the quota and forecast pages and API (who set what is recorded there)."""
+    """Written through the pages and API only: the quota and forecast pages record who set
+    what, and a deal's timeline (its stage columns in step with its JSON) is written by the
+    deal services."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(DealEvent)
+class DealEventAdmin(_ReadOnly):
+    list_display = ["deal", "kind", "summary", "actor", "occurred_at"]
+    list_select_related = ["deal", "actor"]
+
+
+admin.site.register(LostReason)
+admin.site.register(Activity)
 
 
 @admin.register(Quota)

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import QueryDict
 
 from leadpact.common.errors import ApplicationError
+from leadpact.common.numbers import is_whole_number
 
 
 def parse_date(raw: str | None, label: str, *, required: bool = True) -> date | None:
@@ -29,7 +30,7 @@ def parse_int(raw: Any, label: str, *, required: bool = True) -> int | None:
         if required:
             raise ApplicationError(f"{label} is required.")
         return None
-    if not raw.isdigit():
+    if not is_whole_number(raw):
         raise ApplicationError(f"{label} must be a whole number, got {raw!r}.")
     return int(raw)
 

@@ -172,7 +172,8 @@ def quota_resolve(
 
     1. the quota set for exactly that period;
     2. else the sum of the scope's monthly quotas inside the period (a quarter asked for by its
-       months), when they share a currency;
+       months), when every month of the period has one and they share a currency (October
+       alone is not a target for the quarter);
     3. else, for a team, the sum of its members' targets (each by rules 1-2; the quota's rep
        and their current team), when they share a currency.
     """
@@ -181,7 +182,8 @@ def quota_resolve(
     if exact is not None:
         return ResolvedTarget(exact.target, exact.currency, exact, "set")
     months = [q for q in own if q.period_kind == PeriodKind.MONTH]
-    if months and len({q.currency for q in months}) == 1:
+    span = (end.year - start.year) * 12 + end.month - start.month + 1
+    if len({q.start for q in months}) == span and len({q.currency for q in months}) == 1:
         total = sum((q.target for q in months), Decimal("0"))
         return ResolvedTarget(total, months[0].currency, None, "sum of monthly quotas")
     if team_id is not None and rep_id is None:

@@ -82,18 +82,16 @@ def deal_activities(*, deal: Deal, limit: int = 50) -> list[Activity]:
 def stage_history(*, pipeline: Pipeline) -> tuple[list[int], list[set[int]], list[bool]]:
     """For each closed deal of ``pipeline``: the stages it reached and whether it was won.
 
-    Read from the deals' timelines in one query (created-in and moved-to stages)."""
+    Read from the deals' timelines in one query (the stage each entry entered)."""
     rows = DealEvent.objects.filter(
         deal__pipeline=pipeline,
         deal__status__in=[Deal.Status.WON, Deal.Status.LOST],
-        kind__in=[DealEvent.Kind.CREATED, DealEvent.Kind.STAGE],
-    ).values_list("deal_id", "kind", "data", "deal__status")
+        stage__isnull=False,
+    ).values_list("deal_id", "stage_id", "deal__status")
     reached: dict[int, set[int]] = {}
     won: dict[int, bool] = {}
-    for deal_id, kind, data, status in rows:
-        stage = data.get("stage") if kind == DealEvent.Kind.CREATED else data.get("to_stage")
-        if stage is not None:
-            reached.setdefault(deal_id, set()).add(int(stage))
+    for deal_id, stage, status in rows:
+        reached.setdefault(deal_id, set()).add(int(stage))
         won[deal_id] = status == Deal.Status.WON
     ids = sorted(reached)
     return ids, [reached[i] for i in ids], [won[i] for i in ids]
@@ -141,17 +139,13 @@ def closed_stage_spells(*, pipeline: Pipeline) -> list[dict[str, Any]]:
     }
     names = {s.pk: (s.name, s.kind) for s in pipeline.stages.all()}
     events = (
-        DealEvent.objects.filter(
-            deal_id__in=list(deals), kind__in=[DealEvent.Kind.CREATED, DealEvent.Kind.STAGE]
-        )
+        DealEvent.objects.filter(deal_id__in=list(deals), stage__isnull=False)
         .order_by("deal_id", "occurred_at", "id")
-        .values_list("deal_id", "kind", "data", "occurred_at")
+        .values_list("deal_id", "stage_id", "occurred_at")
     )
     by_deal: dict[int, list[tuple[int, Any]]] = {}
-    for deal_id, kind, data, at in events:
-        stage = data.get("stage") if kind == DealEvent.Kind.CREATED else data.get("to_stage")
-        if stage is not None:
-            by_deal.setdefault(deal_id, []).append((int(stage), at))
+    for deal_id, stage, at in events:
+        by_deal.setdefault(deal_id, []).append((int(stage), at))
     rows = []
     for deal_id, spells in by_deal.items():
         deal = deals[deal_id]

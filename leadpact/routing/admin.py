@@ -1,6 +1,7 @@
-"""Read-mostly admin views. State changes (offers, clocks, policies, calendars, rejection
-reasons, the checklist) go through the services and their pages under /routing/, so the admin
-offers no editing of them: a calendar changed here would miss its audit trail."""
+"""Read-only admin views. State changes (offers, clocks, policies, calendars, rejection
+reasons, the checklist, routing rules, rep availability) go through the services and their
+pages under /routing/, so the admin offers no editing of them: a change made here would miss
+its audit trail."""
 
 from django.contrib import admin
 
@@ -20,22 +21,25 @@ from leadpact.routing.models import (
 )
 
 
-@admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ["position", "name", "team", "rep", "is_active"]
-
-
-@admin.register(RepAvailability)
-class RepAvailabilityAdmin(admin.ModelAdmin):
-    list_display = ["rep", "weight", "max_open_leads", "out_of_office_until"]
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(ReadOnlyAdmin):
+    list_display = ["position", "name", "team", "rep", "is_active"]
+
+
+@admin.register(RepAvailability)
+class RepAvailabilityAdmin(ReadOnlyAdmin):
+    list_display = ["rep", "weight", "max_open_leads", "out_of_office_until"]
 
 
 @admin.register(Offer)
@@ -82,6 +86,7 @@ class BusinessCalendarChangeAdmin(ReadOnlyAdmin):
 class RoutingChangeAdmin(ReadOnlyAdmin):
     list_display = ["subject", "label", "action", "actor", "changed_at"]
     list_filter = ["subject", "action"]
+    list_select_related = ["actor"]
 
 
 @admin.register(RejectionReason)

@@ -51,7 +51,14 @@ class Salesperson:
 class RoutingSetup:
     """One copy of the set-up; each part is read when first used (a PolicyBook needs only
     the policies and calendars). A part read later than the stamp can only be newer than the
-    stamp says, which the next stamp check notices (see the module's docstring)."""
+    stamp says, which the next stamp check notices (see the module's docstring).
+
+    Take a copy only after the current transaction's own writes to the set-up tables: a copy
+    taken before such a write and read lazily after it would hold rows that a rollback then
+    undoes (no caller does this; ``user_deactivate`` writes first, then asks for the copy).
+    On PostgreSQL the triggers make each change to a set-up table wait on the stamp row until
+    the changing transaction commits: set-up changes are serialised, which they can afford
+    (they are a manager's edits, not the hand-off's traffic)."""
 
     def __init__(self) -> None:
         # Calendars built from their rows (holidays included), filled as they are first used.

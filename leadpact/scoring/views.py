@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from leadpact.campaigns.models import TouchKind
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import Done, form_post
+from leadpact.common.numbers import is_whole_number
 from leadpact.scoring.analysis import (
     CapacityInput,
     drift_analysis_cached,
@@ -175,7 +176,7 @@ def _edited_points(post: Any) -> dict[tuple[str, int], str]:
     for key, value in post.items():
         if key.startswith("p:"):
             _, index, name = [*key.split(":", 2), "", ""][:3]
-            if not index.isdigit() or not name:
+            if not is_whole_number(index) or not name:
                 raise ApplicationError(f"Bad field {key!r}.")
             points[(name, int(index))] = value
     return points
@@ -197,7 +198,7 @@ def _edited_rules(post: Any) -> list[dict[str, Any]] | None:
     new = rows.pop("new", {})
     numbered = []
     for row, values in rows.items():
-        if not row.isdigit():
+        if not is_whole_number(row):
             raise ApplicationError(f"Bad engagement rule row {row!r}.")
         numbered.append((int(row), values))
     items = [

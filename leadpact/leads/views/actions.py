@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from leadpact.accounts.models import User
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import Lead, LeadState
 from leadpact.leads.policies import LeadAction, can_act
 from leadpact.leads.selectors import lead_get
@@ -183,7 +184,7 @@ def _form_values(spec: ActionSpec, post: QueryDict) -> dict[str, Any]:
         values["reason"] = reason
     if spec.needs_rep:
         raw = post.get("rep", "").strip()
-        rep = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        rep = User.objects.filter(pk=int(raw)).first() if is_whole_number(raw) else None
         if rep is None:
             raise ApplicationError("Choose the salesperson.")
         values["rep"] = rep

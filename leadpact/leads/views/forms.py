@@ -25,6 +25,7 @@ from leadpact.campaigns.channels import KNOWN_CHANNELS
 from leadpact.campaigns.models import Campaign
 from leadpact.campaigns.selectors import campaign_choices
 from leadpact.common.errors import ApplicationError
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import WebForm
 from leadpact.leads.services.webforms import web_form_create, web_form_submit, web_form_update
 
@@ -142,7 +143,9 @@ def web_form_list(request: HttpRequest) -> HttpResponse:
         campaign_id = request.POST.get("campaign", "").strip()
         if campaign_id:
             campaign = (
-                Campaign.objects.filter(pk=campaign_id).first() if campaign_id.isdigit() else None
+                Campaign.objects.filter(pk=campaign_id).first()
+                if is_whole_number(campaign_id)
+                else None
             )
             if campaign is None:
                 errors["campaign"] = "is not a campaign"

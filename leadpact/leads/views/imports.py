@@ -25,6 +25,7 @@ from leadpact.accounts.roles import can_import
 from leadpact.campaigns.models import TouchKind
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import ImportJob
 from leadpact.leads.services.imports.jobs import (
     import_job_resume,
@@ -102,7 +103,7 @@ def _uploaded_mapping(request: HttpRequest) -> ColumnMapping | None:
         return mapping_from_json(upload.read(), source=f"mapping {upload.name}")
     saved_id = request.POST.get("saved_mapping", "").strip()
     if saved_id:
-        if not saved_id.isdigit():
+        if not is_whole_number(saved_id):
             raise MappingError("choose a saved mapping from the list")
         saved = import_mapping_list().filter(pk=int(saved_id)).first()
         if saved is None:
@@ -116,7 +117,7 @@ def _uploaded_mapping(request: HttpRequest) -> ColumnMapping | None:
 def import_upload(request: HttpRequest) -> HttpResponse:
     limit = settings.LEADPACT_IMPORT_MAX_BYTES
     declared = request.META.get("CONTENT_LENGTH", "")
-    if declared.isdigit() and int(declared) > limit + MAPPING_MAX_BYTES + 64 * 1024:
+    if is_whole_number(declared) and int(declared) > limit + MAPPING_MAX_BYTES + 64 * 1024:
         return _list(
             request,
             error=f"The file is larger than {limit:,} bytes, the most an import takes.",

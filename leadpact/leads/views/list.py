@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 from leadpact.accounts.selectors import sales_people
 from leadpact.campaigns.channels import KNOWN_CHANNELS
 from leadpact.common.errors import ApplicationError
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import LeadState
 from leadpact.leads.selectors import (
     FILTER_PARAMS,
@@ -56,7 +57,7 @@ def _url(params: dict[str, str]) -> str:
 def _page_size(raw: str) -> tuple[int, str]:
     if not raw:
         return DEFAULT_PAGE_SIZE, ""
-    if raw.isdigit() and int(raw) in PAGE_SIZES:
+    if is_whole_number(raw) and int(raw) in PAGE_SIZES:
         return int(raw), ""
     sizes = ", ".join(str(s) for s in PAGE_SIZES)
     return DEFAULT_PAGE_SIZE, f"“{raw}” is not a page size; showing {DEFAULT_PAGE_SIZE} ({sizes})."

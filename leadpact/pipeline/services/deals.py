@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from leadpact.accounts.models import Role, User
 from leadpact.common.errors import ApplicationError, ConflictError, PermissionDeniedError
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import Company, Lead, LeadState
 from leadpact.leads.policies import manages
 from leadpact.leads.services import lifecycle
@@ -299,7 +300,7 @@ def _resolve_lost_reason(reason: Any) -> LostReason:
     if not text:
         raise ApplicationError("Say why the deal was lost.", extra={"lost_reason": ["Required."]})
     found = LostReason.objects.filter(is_active=True, label__iexact=text).first()
-    if found is None and text.isdigit():
+    if found is None and is_whole_number(text):
         found = LostReason.objects.filter(is_active=True, pk=int(text)).first()
     if found is None:
         if LostReason.objects.filter(is_active=True).exists():

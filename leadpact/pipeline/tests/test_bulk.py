@@ -200,3 +200,26 @@ def test_manager_board_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(13):
         response = client.get("/pipeline/")
     assert response.content.decode().count('form="bulk" data-tick') == 20
+
+
+@pytest.mark.parametrize("bad", ["²:1", "99999999999999999999:1", "1:²"])
+def test_odd_numbers_in_a_bulk_post_are_refused_not_a_500(make_deal, client_for, bad):
+    make_deal()
+    response = client_for("sales_manager").post(
+        "/pipeline/review/bulk/", {"deal": [bad], "forecast_category": "commit"}, follow=True
+    )
+    assert response.status_code == 200 and "must be a whole number" in response.content.decode()
+    assert set(Deal.objects.values_list("forecast_category", flat=True)) == {"pipeline"}
+
+
+def test_odd_numbers_in_the_review_and_quota_forms_are_refused(client_for, pipeline):
+    client = client_for("sales_manager")
+    assert client.get("/pipeline/review/?team=²").status_code == 400
+    assert client.get("/pipeline/review/?days=99999999999999999999").status_code == 400
+    response = client.post(
+        "/pipeline/quotas/set/",
+        {"who": "rep:²", "period": "2026-11", "target": "10", "currency": "EUR"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Choose the rep or the sales team" in response.content.decode()

@@ -446,3 +446,21 @@ def test_board_and_single_reads_resolve_targets_the_same_way(users, sales_team):
     )
     assert team_row.target is None
     assert quota_attainment(team=sales_team, start=q4.start, end=q4.end).target is None
+
+
+def test_months_add_up_to_a_quarter_only_when_every_month_is_set(users, sales_team):
+    admin, rep = users["admin"], users["sales_rep"]
+    q4 = period_parse("2026-Q4")
+    quota_set(
+        actor=admin,
+        kind="revenue",
+        period=period_parse("2026-10"),
+        target="100",
+        currency="EUR",
+        rep=rep,
+    )
+    assert quota_attainment(user=rep, start=q4.start, end=q4.end).target is None
+    row = next(r for r in attainment_board(viewer=admin, period=q4).reps if r.rep == rep)
+    assert row.target is None
+    # the team falls through to its members, whose own quarter is not set either
+    assert quota_attainment(team=sales_team, start=q4.start, end=q4.end).target is None

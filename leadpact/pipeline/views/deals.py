@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import is_whole_number
 from leadpact.common.reversing import url_for_ids
 from leadpact.leads.models import Lead, LeadState
 from leadpact.pipeline import forms, selectors
@@ -80,9 +81,9 @@ def board(request: HttpRequest) -> HttpResponse:
         context |= {
             "owners": [
                 (u.pk, str(u))
-                for u in visible_sales_people(user)[0].order_by(
-                    "first_name", "last_name", "username"
-                )
+                for u in visible_sales_people(user)[0]
+                .filter(is_active=True)
+                .order_by("first_name", "last_name", "username")
             ],
             "categories": ForecastCategory.choices,
             "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
@@ -122,7 +123,7 @@ def deal_new(request: HttpRequest) -> HttpResponse:
     lead = None
     lead_id = request.GET.get("lead") or request.POST.get("lead")
     if lead_id:
-        if not str(lead_id).isdigit():
+        if not is_whole_number(str(lead_id)):
             messages.error(request, "The lead is given by its number.")
             return redirect("pipeline:board")
         lead = get_object_or_404(Lead, pk=int(lead_id))
@@ -140,7 +141,7 @@ def deal_new(request: HttpRequest) -> HttpResponse:
                 ),
                 actor=user,
                 lead=lead,
-                checked=[v for v in post.getlist("item") if v.strip().isdigit()],
+                checked=[v for v in post.getlist("item") if is_whole_number(v.strip())],
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)

@@ -19,6 +19,7 @@ from leadpact.accounts.models import Role, Team, User
 from leadpact.accounts.roles import has_role, is_admin
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import is_whole_number
 from leadpact.pipeline.models import PeriodKind, Quota
 from leadpact.pipeline.periods import Period, period_of, period_parse
 from leadpact.pipeline.policies import can_use_pipeline
@@ -129,11 +130,11 @@ def quota_set_view(request: HttpRequest) -> str:
         raise PermissionDenied("Only admins and sales managers set sales quotas.")
     kind, _, pk = (request.POST.get("who") or "").partition(":")
     rep = team = None
-    if kind == "rep" and pk.isdigit():
+    if kind == "rep" and is_whole_number(pk):
         rep = User.objects.filter(pk=int(pk)).first()
         if rep is None:
             raise ApplicationError(f"No such rep: {pk}.")
-    elif kind == "team" and pk.isdigit():
+    elif kind == "team" and is_whole_number(pk):
         team = Team.objects.filter(pk=int(pk)).first()
         if team is None:
             raise ApplicationError(f"No such team: {pk}.")

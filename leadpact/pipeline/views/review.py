@@ -13,8 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.views.decorators.http import require_POST
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 from leadpact.accounts.models import Role, User
 from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError
+from leadpact.common.form_posts import form_post
 from leadpact.common.reversing import url_for_ids
 from leadpact.pipeline import forms, review_selectors, selectors
 from leadpact.pipeline.models import Deal, ForecastCategory, Pipeline, Stage
@@ -136,7 +136,8 @@ def review(request: HttpRequest) -> HttpResponse:
         "stages": stages,
         "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
         "chart": json.dumps(data.chart),
-        "people": [(str(u.pk), str(u)) for u in choices.reps],
+        # a bulk update hands deals only to people still here
+        "people": [(str(u.pk), str(u)) for u in choices.reps if u.is_active],
         "rep_chosen": str(filters.rep_id or ""),
         "reps": [(r, figures(r)) for r in data.reps],
         "teams": [
@@ -151,39 +152,32 @@ def review(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def bulk_update(request: HttpRequest) -> HttpResponse:
+@form_post("pipeline:review")
+def bulk_update(request: HttpRequest) -> str:
     """Apply one change (owner, forecast category, close date or stage) to the ticked deals, all
-    or nothing; each deal carries the version the manager saw."""
+    or nothing; each deal carries the version the manager saw. Posted from the review and from
+    the board (each form says where to go back to)."""
     user = pipeline_user(request)
     if not can_bulk_update(user):
         raise PermissionDenied("Only sales managers and admins update deals in bulk.")
     post = request.POST
-    back = post.get("back") or reverse("pipeline:review")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("pipeline:review")
-    try:
-        items = []
-        for raw in post.getlist("deal"):
-            deal_id, _, version = str(raw).partition(":")
-            items.append(
-                BulkItem(
-                    deal_id=forms.parse_int(deal_id, "Deal") or 0,
-                    version=forms.parse_int(version, "Version") or 0,
-                )
+    items = []
+    for raw in post.getlist("deal"):
+        deal_id, _, version = str(raw).partition(":")
+        items.append(
+            BulkItem(
+                deal_id=forms.parse_int(deal_id, "Deal") or 0,
+                version=forms.parse_int(version, "Version") or 0,
             )
-        changes: dict[str, Any] = {}
-        if post.get("owner"):
-            changes["owner"] = forms.parse_int(post["owner"], "Owner")
-        if post.get("forecast_category"):
-            changes["forecast_category"] = post["forecast_category"]
-        if post.get("close_date"):
-            changes["close_date"] = forms.parse_date(post["close_date"], "Close date")
-        if post.get("stage"):
-            changes["stage"] = forms.parse_int(post["stage"], "Stage")
-        done = deals_bulk_update(
-            actor=user, items=items, confirmed=forms.confirmed(post), **changes
         )
-        messages.success(request, f"{len(done)} deal{'s' if len(done) != 1 else ''} updated.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect(back)
+    changes: dict[str, Any] = {}
+    if post.get("owner"):
+        changes["owner"] = forms.parse_int(post["owner"], "Owner")
+    if post.get("forecast_category"):
+        changes["forecast_category"] = post["forecast_category"]
+    if post.get("close_date"):
+        changes["close_date"] = forms.parse_date(post["close_date"], "Close date")
+    if post.get("stage"):
+        changes["stage"] = forms.parse_int(post["stage"], "Stage")
+    done = deals_bulk_update(actor=user, items=items, confirmed=forms.confirmed(post), **changes)
+    return f"{len(done)} deal{'s' if len(done) != 1 else ''} updated."

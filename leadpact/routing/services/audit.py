@@ -61,3 +61,21 @@ def routing_change_record(
         changed_at=timezone.now(),
         changes=changes or {},
     )
+
+
+def routing_change_log(
+    *,
+    subject: str,
+    row: Model,
+    action: str,
+    actor: Any,
+    before: dict[str, Any] | None = None,
+    fields: Iterable[str] = (),
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Record a change to ``row``: its ``fields`` before and now (``after``, when what changed
+    is another row than the one named, e.g. a rep's availability). An update that changed
+    none of them leaves no entry; a creation, move or deletion always does."""
+    changes = field_changes(before, after if after is not None else snapshot(row, fields) or {})
+    if changes or action != RoutingChange.Action.UPDATED:
+        routing_change_record(subject=subject, row=row, action=action, actor=actor, changes=changes)

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.routing.models import QualificationItem, RejectionReason, RoutingChange
 from leadpact.routing.roles import can_manage_routing
-from leadpact.routing.services.audit import field_changes, routing_change_record, snapshot
+from leadpact.routing.services.audit import routing_change_log, snapshot
 from leadpact.routing.services.ordering import position_next, position_swap
 
 REASON, ITEM = RoutingChange.Subject.REASON, RoutingChange.Subject.CHECKLIST
@@ -50,9 +50,9 @@ ITEM_FIELDS = ("label", "help_text", "is_active")
 
 
 def _recorded(subject: str, row: Any, action: str, actor: Any, before: Any, fields: Any) -> None:
-    changes = field_changes(before, snapshot(row, fields) or {})
-    if changes or action != RoutingChange.Action.UPDATED:
-        routing_change_record(subject=subject, row=row, action=action, actor=actor, changes=changes)
+    routing_change_log(
+        subject=subject, row=row, action=action, actor=actor, before=before, fields=fields
+    )
 
 
 # --- rejection reasons -------------------------------------------------------------------------
@@ -100,10 +100,13 @@ def rejection_reason_update(
 
 
 @transaction.atomic
-def rejection_reason_move(*, reason: RejectionReason, actor: Any, up: bool) -> None:
+def rejection_reason_move(*, reason: RejectionReason, actor: Any, up: bool) -> bool:
+    """Move a reason up or down the list; False when it was already at that end."""
     _ensure_manager(actor)
-    if position_swap(RejectionReason, reason, up=up):
+    moved = position_swap(RejectionReason, reason, up=up)
+    if moved:
         _recorded(REASON, reason, MOVED, actor, None, ())
+    return moved
 
 
 # --- the qualification checklist ---------------------------------------------------------------
@@ -137,7 +140,10 @@ def checklist_item_update(
 
 
 @transaction.atomic
-def checklist_item_move(*, item: QualificationItem, actor: Any, up: bool) -> None:
+def checklist_item_move(*, item: QualificationItem, actor: Any, up: bool) -> bool:
+    """Move a checklist line up or down; False when it was already at that end."""
     _ensure_manager(actor)
-    if position_swap(QualificationItem, item, up=up):
+    moved = position_swap(QualificationItem, item, up=up)
+    if moved:
         _recorded(ITEM, item, MOVED, actor, None, ())
+    return moved

@@ -14,7 +14,7 @@ from leadpact.leads.policies import manages
 from leadpact.routing.engine.rules import RuleError, parse_conditions
 from leadpact.routing.models import RepAvailability, RoutingChange, RoutingRule
 from leadpact.routing.roles import can_manage_routing
-from leadpact.routing.services.audit import field_changes, routing_change_record, snapshot
+from leadpact.routing.services.audit import routing_change_log, snapshot
 from leadpact.routing.services.ordering import position_next, position_swap
 
 RULE_FIELDS = ("name", "conditions", "team", "rep", "is_active")
@@ -35,16 +35,14 @@ def _recorded(
     *,
     fields: tuple[str, ...] = RULE_FIELDS,
 ) -> None:
-    """The rule's change in the audit trail (an update that changed nothing leaves none)."""
-    changes = field_changes(before, snapshot(rule, fields) or {})
-    if changes or action != A.UPDATED:
-        routing_change_record(
-            subject=RoutingChange.Subject.RULE,
-            row=rule,
-            action=action,
-            actor=actor,
-            changes=changes,
-        )
+    routing_change_log(
+        subject=RoutingChange.Subject.RULE,
+        row=rule,
+        action=action,
+        actor=actor,
+        before=before,
+        fields=fields,
+    )
 
 
 def _clean(
@@ -109,14 +107,20 @@ def rule_update(
 ) -> RoutingRule:
     _ensure_manager(actor)
     name, clean = _clean(name=name, conditions=conditions, team=team, rep=rep)
-    before = snapshot(RoutingRule.objects.select_for_update().get(pk=rule.pk), RULE_FIELDS)
-    rule.name, rule.conditions, rule.team, rule.rep = name, clean, team, rep
-    rule.is_active = is_active
+    # Changed on the locked row (a move committed meanwhile keeps its position).
+    current = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    before = snapshot(current, RULE_FIELDS)
+    current.name, current.conditions, current.team, current.rep = name, clean, team, rep
+    current.is_active = is_active
+    fields = ["name", "conditions", "team", "rep", "is_active", "updated_at"]
     if position is not None:
-        rule.position = position
-    rule.save()
-    _recorded(rule, A.UPDATED, actor, before)
-    return rule
+        current.position = position
+        fields.append("position")
+    current.save(update_fields=fields)
+    for field in fields:  # the caller's copy says what was saved too
+        setattr(rule, field, getattr(current, field))
+    _recorded(current, A.UPDATED, actor, before)
+    return current
 
 
 @transaction.atomic
@@ -128,11 +132,13 @@ def rule_delete(*, rule: RoutingRule, actor: Any) -> None:
 
 
 @transaction.atomic
-def rule_move(*, rule: RoutingRule, actor: Any, up: bool) -> None:
-    """Swap the rule with its neighbour; positions are renumbered 10, 20, … so ties go away."""
+def rule_move(*, rule: RoutingRule, actor: Any, up: bool) -> bool:
+    """Swap the rule with its neighbour; False when it was already at that end."""
     _ensure_manager(actor)
-    if position_swap(RoutingRule, rule, up=up):
+    moved = position_swap(RoutingRule, rule, up=up)
+    if moved:
         _recorded(rule, A.MOVED, actor, None, fields=())
+    return moved
 
 
 @transaction.atomic
@@ -174,13 +180,12 @@ def availability_set(
             "out_of_office_until": out_of_office_until,
         },
     )
-    changes = field_changes(before, snapshot(availability, AVAILABILITY_FIELDS) or {})
-    if changes:
-        routing_change_record(
-            subject=RoutingChange.Subject.AVAILABILITY,
-            row=rep,
-            action=A.CREATED if before is None else A.UPDATED,
-            actor=actor,
-            changes=changes,
-        )
+    routing_change_log(
+        subject=RoutingChange.Subject.AVAILABILITY,
+        row=rep,
+        action=A.CREATED if before is None else A.UPDATED,
+        actor=actor,
+        before=before,
+        after=snapshot(availability, AVAILABILITY_FIELDS),
+    )
     return availability

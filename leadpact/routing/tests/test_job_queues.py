@@ -9,7 +9,7 @@ from django.test import override_settings
 from config.celery import app
 from leadpact.leads.tasks import duplicates_scan_pending_task, duplicates_scan_task
 from leadpact.routing.tasks import route_leads_task, sla_sweep_task
-from leadpact.scoring.tasks import rescore_run_task
+from leadpact.scoring.tasks import fit_run_task, rescore_run_task
 
 
 def _queue(task) -> str:
@@ -21,7 +21,12 @@ def test_background_jobs_have_their_own_queue():
     default = app.conf.task_default_queue
     assert _queue(route_leads_task) == default
     assert _queue(sla_sweep_task) == default
-    for task in (duplicates_scan_pending_task, duplicates_scan_task, rescore_run_task):
+    for task in (
+        duplicates_scan_pending_task,
+        duplicates_scan_task,
+        rescore_run_task,
+        fit_run_task,
+    ):
         assert _queue(task) == "background"
 
 

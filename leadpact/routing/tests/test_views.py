@@ -149,3 +149,12 @@ def test_notifications_page_shows_only_your_own(users, client_for):
     )
     client_for("sales_rep").post(reverse("notifications:read"))
     assert users["sales_rep"].notifications.filter(read_at__isnull=True).count() == 0
+
+
+def test_odd_numbers_in_routing_forms_are_refused_not_a_500(client_for, users):
+    client = client_for("sales_manager")
+    rep = users["sales_rep"]
+    response = client.post(
+        f"/routing/reps/{rep.pk}/availability/", {"weight": "²", "max_open_leads": ""}, follow=True
+    )
+    assert response.status_code == 200 and "Weight must be a whole number" in response.text

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from leadpact.common.errors import ApplicationError
+from leadpact.common.numbers import is_whole_number
 from leadpact.routing.roles import can_have_queue, can_manage_routing, can_view_sla
 
 View = Callable[..., HttpResponse]
@@ -41,6 +42,11 @@ def int_param(raw: str | None, label: str, *, required: bool = True) -> int | No
         if required:
             raise ApplicationError(f"{label} is required.")
         return None
-    if not raw.isdigit():
+    if not is_whole_number(raw):
         raise ApplicationError(f"{label} must be a whole number, got {raw!r}.")
     return int(raw)
+
+
+def list_end(action: str) -> str:
+    """Which end of an ordered list a move "up" or "down" stops at."""
+    return "top" if action == "up" else "bottom"

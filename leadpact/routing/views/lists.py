@@ -23,7 +23,7 @@ from leadpact.routing.services.lists import (
     rejection_reason_move,
     rejection_reason_update,
 )
-from leadpact.routing.views.access import managers_only
+from leadpact.routing.views.access import list_end, managers_only
 
 
 # --- rejection reasons and the qualification checklist ------------------------------------------
@@ -64,8 +64,9 @@ def reason_edit(request: HttpRequest, pk: int) -> str:
     reason = get_object_or_404(RejectionReason, pk=pk)
     action = request.POST.get("action", "save")
     if action in ("up", "down"):
-        rejection_reason_move(reason=reason, actor=request.user, up=action == "up")
-        return f"Reason “{reason.label}” moved {action}."
+        if rejection_reason_move(reason=reason, actor=request.user, up=action == "up"):
+            return f"Reason “{reason.label}” moved {action}."
+        return f"Reason “{reason.label}” is already at the {list_end(action)}."
     saved = rejection_reason_update(
         reason=reason,
         actor=request.user,
@@ -111,8 +112,9 @@ def checklist_edit(request: HttpRequest, pk: int) -> str:
     item = get_object_or_404(QualificationItem, pk=pk)
     action = request.POST.get("action", "save")
     if action in ("up", "down"):
-        checklist_item_move(item=item, actor=request.user, up=action == "up")
-        return f"“{item.label}” moved {action}."
+        if checklist_item_move(item=item, actor=request.user, up=action == "up"):
+            return f"“{item.label}” moved {action}."
+        return f"“{item.label}” is already at the {list_end(action)}."
     saved = checklist_item_update(
         item=item,
         actor=request.user,

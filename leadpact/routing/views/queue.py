@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import is_whole_number
 from leadpact.leads.models import Lead
 from leadpact.leads.services.lifecycle import lead_accept, lead_reject
 from leadpact.routing import selectors
@@ -72,7 +73,7 @@ def qualify(request: HttpRequest, lead_id: int) -> str:
     lead_qualify_checked(
         lead=lead,
         actor=request.user,
-        checked=[v for v in request.POST.getlist("item") if v.isdigit()],
+        checked=[v for v in request.POST.getlist("item") if is_whole_number(v)],
         note=request.POST.get("note", "")[:2000],
     )
     return f"{lead} is now sales qualified (SQL)."

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from leadpact.accounts.models import Team, User
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import is_whole_number
 from leadpact.routing import selectors
 from leadpact.routing.models import (
     RoutingChange,
@@ -31,7 +32,7 @@ from leadpact.routing.services.rules import (
     rule_move,
     rule_update,
 )
-from leadpact.routing.views.access import int_param, managers_only
+from leadpact.routing.views.access import int_param, list_end, managers_only
 
 
 # --- routing rules and rep capacity ------------------------------------------------------------
@@ -94,8 +95,9 @@ def rule_edit(request: HttpRequest, pk: int) -> str:
         rule_delete(rule=rule, actor=request.user)
         return f"Rule “{rule.name}” deleted."
     if action in ("up", "down"):
-        rule_move(rule=rule, actor=request.user, up=action == "up")
-        return f"Rule “{rule.name}” moved {action}."
+        if rule_move(rule=rule, actor=request.user, up=action == "up"):
+            return f"Rule “{rule.name}” moved {action}."
+        return f"Rule “{rule.name}” is already at the {list_end(action)}."
     rule_update(rule=rule, actor=request.user, **_rule_input(request))
     return f"Rule “{rule.name}” saved."
 
@@ -144,7 +146,7 @@ def fallback(request: HttpRequest) -> HttpResponse:
             rep = User.objects.filter(pk=int_param(request.POST.get("rep"), "Rep")).first()
             if rep is None:
                 raise ApplicationError("Choose a rep.")
-            ids = [int(v) for v in request.POST.getlist("lead") if v.isdigit()]
+            ids = [int(v) for v in request.POST.getlist("lead") if is_whole_number(v)]
             if not ids:
                 raise ApplicationError("Tick the leads to assign.")
             count = leads_assign_bulk(lead_ids=ids, rep=rep, actor=request.user)

@@ -111,10 +111,26 @@ def _fit(run: FitRun) -> LeadProfile:
         )
 
 
+class _ClosedMeanwhile(Exception):
+    """The run was closed (its worker presumed lost) while this worker was still fitting."""
+
+
+def _finish(run: FitRun, **outcome: Any) -> bool:
+    """Record the outcome, only if the run is still this worker's (running)."""
+    now = timezone.now()
+    return bool(
+        FitRun.objects.filter(pk=run.pk, status=FitRun.Status.RUNNING).update(
+            **outcome, finished_at=now, updated_at=now
+        )
+    )
+
+
 def fit_run_execute(run_id: int) -> FitRun:
     """Run a queued fit once (a second call, or a second worker, finds it claimed and does
     nothing): the new draft, or the reason it could not be fitted, is recorded, the uploaded
-    file removed and the person notified."""
+    file removed and the person notified. The draft and the run's outcome commit together,
+    and only while the run is still running: a fit that outlived ``STALE_AFTER`` and was closed
+    meanwhile leaves no draft and sends no second notification."""
     now = timezone.now()
     claimed = FitRun.objects.filter(pk=run_id, status=FitRun.Status.QUEUED).update(
         status=FitRun.Status.RUNNING, started_at=now, updated_at=now
@@ -122,23 +138,29 @@ def fit_run_execute(run_id: int) -> FitRun:
     run = FitRun.objects.select_related("actor").get(pk=run_id)
     if not claimed:
         return run
+    error, finished = "", False
     try:
         if run.actor is None:
             raise ApplicationError("The person who asked for this fit no longer exists.")
-        run.profile = _fit(run)
-        run.status = FitRun.Status.DONE
+        with transaction.atomic():
+            profile = _fit(run)
+            if not _finish(run, status=FitRun.Status.DONE, profile=profile):
+                raise _ClosedMeanwhile
+        finished = True
+    except _ClosedMeanwhile:
+        pass  # the draft rolled back; the person was told when the run was closed
     except (ApplicationError, PermissionDeniedError) as exc:
-        run.status, run.error = FitRun.Status.FAILED, exc.message
+        error = exc.message
     except Exception:  # recorded, not retried: the same input would fail the same way
         logger.exception("fit run %s failed", run.pk)
-        run.status = FitRun.Status.FAILED
-        run.error = "The fit stopped on an unexpected error (logged for the admins)."
+        error = "The fit stopped on an unexpected error (logged for the admins)."
     finally:
         if run.file_path:
             Path(run.file_path).unlink(missing_ok=True)
-    run.finished_at = timezone.now()
-    run.save(update_fields=["profile", "status", "error", "finished_at", "updated_at"])
-    if run.actor is not None:
+    if error:
+        finished = _finish(run, status=FitRun.Status.FAILED, error=error)
+    run.refresh_from_db()
+    if finished and run.actor is not None:
         _tell(run)
     return run
 
@@ -172,6 +194,7 @@ def fit_runs_stale(*, now: datetime | None = None) -> list[int]:
             status=FitRun.Status.RUNNING, started_at__lt=now - STALE_AFTER
         ).select_related("actor")
     )
+    closed: list[int] = []
     for run in stale:
         updated = FitRun.objects.filter(pk=run.pk, status=FitRun.Status.RUNNING).update(
             status=FitRun.Status.FAILED,
@@ -181,9 +204,10 @@ def fit_runs_stale(*, now: datetime | None = None) -> list[int]:
         )
         if not updated:
             continue
+        closed.append(run.pk)
         run.refresh_from_db()
         if run.file_path:
             Path(run.file_path).unlink(missing_ok=True)
         if run.actor is not None:
             _tell(run)
-    return [run.pk for run in stale]
+    return closed

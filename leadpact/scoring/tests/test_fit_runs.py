@@ -126,3 +126,30 @@ def test_a_fit_whose_worker_was_lost_is_closed_once(users, django_capture_on_com
     assert not Path(run.file_path).exists()
     assert Notification.objects.filter(user=users["marketing"]).count() == 1
     assert fit_run_execute(run.pk).status == FitRun.Status.FAILED  # a late worker does nothing
+
+
+def test_a_fit_closed_as_lost_while_still_running_leaves_no_draft(
+    users, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The minute job closed the run (its worker looked lost) while the fit was still going:
+    the late worker's draft rolls back, the run is not marked done and the worker tells no one
+    (the minute job did). Here the closing happens in the worker's own transaction, so it
+    rolls back with the draft; in production another process has committed it."""
+    from leadpact.scoring.services import fit_runs
+
+    with django_capture_on_commit_callbacks(execute=False):
+        run = fit_run_start_csv(
+            actor=users["marketing"], upload=_history_file(), options={"outcome": "converted"}
+        )
+    real_fit = fit_runs._fit
+
+    def slow_fit(r):
+        profile = real_fit(r)
+        FitRun.objects.filter(pk=r.pk).update(status=FitRun.Status.FAILED, error="lost")
+        return profile
+
+    monkeypatch.setattr(fit_runs, "_fit", slow_fit)
+    done = fit_run_execute(run.pk)
+    assert done.status != FitRun.Status.DONE and done.profile_id is None
+    assert not LeadProfile.objects.exists()
+    assert not Notification.objects.filter(user=users["marketing"]).exists()

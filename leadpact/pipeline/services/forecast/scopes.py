@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from leadpact.accounts.models import Role, Team, User
 from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
+from leadpact.common.numbers import is_whole_number
 from leadpact.pipeline.models import (
     Deal,
 )
@@ -79,7 +80,7 @@ def scope_from_key(key: str | None, *, user: Any) -> Scope:
     if text == "company":
         return Scope()
     kind, _, pk = text.partition(":")
-    if kind not in ("rep", "team") or not pk.isdigit():
+    if kind not in ("rep", "team") or not is_whole_number(pk):
         raise ApplicationError(f"A scope is company, rep:<id> or team:<id>, got {text!r}.")
     if kind == "rep":
         rep = User.objects.filter(pk=int(pk)).select_related("team").first()

@@ -198,8 +198,8 @@ def _history_frame() -> tuple[pd.DataFrame, pd.DataFrame, dict[int, dict[str, An
             | Q(kind=DealEvent.Kind.FIELD, data__field__in=["close_date", "forecast_category"])
         )
         .order_by()
-        .values_list("deal_id", "kind", "occurred_at", "data"),
-        columns=["pk", "kind", "occurred_at", "data"],
+        .values_list("deal_id", "kind", "occurred_at", "data", "stage_id"),
+        columns=["pk", "kind", "occurred_at", "data", "stage_id"],
     )
     stages: dict[int, dict[str, Any]] = {}
     by_pipeline: dict[int, list[Stage]] = {}
@@ -235,11 +235,9 @@ def _as_of(
     one before best case, else pipeline)."""
     before = events[events["occurred_at"] <= moment]
     after = events[events["occurred_at"] > moment].sort_values("occurred_at", kind="stable")
-    moves = before[before["kind"].isin([DealEvent.Kind.CREATED, DealEvent.Kind.STAGE])]
+    moves = before[before["stage_id"].notna()]
     moves = moves.sort_values("occurred_at", kind="stable").drop_duplicates("pk", keep="last")
-    stage_then = moves.set_index("pk")["data"].map(
-        lambda d: d.get("stage") if "stage" in d else d.get("to_stage")
-    )
+    stage_then = moves.set_index("pk")["stage_id"]
     frame = deals[deals["pk"].isin(stage_then.index)].copy()
     frame["stage_id"] = frame["pk"].map(stage_then).astype("Int64")
     frame = frame[frame["stage_id"].map(lambda s: stages.get(int(s), {}).get("kind")) == "open"]
