@@ -7,7 +7,6 @@ from django.contrib import admin
 
 from leadpact.routing.models import (
     BusinessCalendar,
-    BusinessCalendarChange,
     FallbackItem,
     Offer,
     QualificationItem,
@@ -17,7 +16,6 @@ from leadpact.routing.models import (
     RoutingRule,
     SlaClock,
     SlaPolicy,
-    SlaPolicyChange,
 )
 
 
@@ -61,11 +59,6 @@ class SlaPolicyAdmin(ReadOnlyAdmin):
     list_display = ["name", "kind", "team", "amount", "escalation", "is_active"]
 
 
-@admin.register(SlaPolicyChange)
-class SlaPolicyChangeAdmin(ReadOnlyAdmin):
-    list_display = ["policy", "actor", "changed_at"]
-
-
 @admin.register(FallbackItem)
 class FallbackItemAdmin(ReadOnlyAdmin):
     list_display = ["lead", "reason", "created_at", "resolved_at"]
@@ -75,11 +68,6 @@ class FallbackItemAdmin(ReadOnlyAdmin):
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(ReadOnlyAdmin):
     list_display = ["name", "team", "time_zone", "holiday_country", "holiday_subdivision"]
-
-
-@admin.register(BusinessCalendarChange)
-class BusinessCalendarChangeAdmin(ReadOnlyAdmin):
-    list_display = ["calendar", "actor", "changed_at"]
 
 
 @admin.register(RoutingChange)

@@ -271,46 +271,14 @@ class SlaPolicy(TimestampedModel):
         return self.escalation in (self.Escalation.NOTIFY_MANAGER, self.Escalation.BOTH)
 
 
-class SlaPolicyChange(models.Model):
-    """Audit trail of SLA policies: who changed what, old → new."""
-
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="changes")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    changed_at = models.DateTimeField()
-    changes = models.JSONField(default=dict, help_text='{"field": [old, new]}')
-
-    class Meta:
-        ordering = ["-changed_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.policy_id} changed at {self.changed_at:%Y-%m-%d %H:%M}"
-
-
-class BusinessCalendarChange(models.Model):
-    """Audit trail of business calendars (they move every SLA deadline): who, old → new."""
-
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="changes")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    changed_at = models.DateTimeField()
-    changes = models.JSONField(default=dict, help_text='{"field": [old, new]}')
-
-    class Meta:
-        ordering = ["-changed_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.calendar_id} changed at {self.changed_at:%Y-%m-%d %H:%M}"
-
-
 class RoutingChange(models.Model):
-    """Audit trail of the rest of the hand-off's set-up: routing rules, rep availability,
-    rejection reasons and the qualification checklist. Who, when, what (``label``: its name at
-    the time) and, for an update, each field old → new."""
+    """Audit trail of the hand-off's set-up: SLA policies, business calendars, routing rules,
+    rep availability, rejection reasons and the qualification checklist. Who, when, what
+    (``label``: its name at the time) and each field old → new."""
 
     class Subject(models.TextChoices):
+        POLICY = "policy", "SLA policy"
+        CALENDAR = "calendar", "Business calendar"
         RULE = "rule", "Routing rule"
         AVAILABILITY = "availability", "Rep availability"
         REASON = "reason", "Rejection reason"
@@ -334,7 +302,10 @@ class RoutingChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["subject", "changed_at"], name="routing_change_subject")]
+        indexes = [
+            models.Index(fields=["subject", "changed_at"], name="routing_change_subject"),
+            models.Index(fields=["subject", "object_id"], name="routing_change_object"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_subject_display()} {self.label}: {self.action}"

@@ -13,7 +13,6 @@ from django.db.models import QuerySet
 from leadpact.accounts.models import Role, Team, User
 from leadpact.routing.models import (
     BusinessCalendar,
-    BusinessCalendarChange,
     FallbackItem,
     Offer,
     QualificationItem,
@@ -23,7 +22,6 @@ from leadpact.routing.models import (
     RoutingRule,
     SlaClock,
     SlaPolicy,
-    SlaPolicyChange,
 )
 from leadpact.routing.services.clocks import PolicyBook
 
@@ -76,11 +74,11 @@ def routing_changes(*, subjects: tuple[str, ...], limit: int = 30) -> list[Routi
 
 def calendar_changes(
     *, calendar: BusinessCalendar | None = None, limit: int = 50
-) -> list[BusinessCalendarChange]:
-    changes = BusinessCalendarChange.objects.select_related("calendar", "actor")
+) -> list[RoutingChange]:
+    changes = RoutingChange.objects.filter(subject=RoutingChange.Subject.CALENDAR)
     if calendar is not None:
-        changes = changes.filter(calendar=calendar)
-    return list(changes[:limit])
+        changes = changes.filter(object_id=calendar.pk)
+    return list(changes.select_related("actor")[:limit])
 
 
 @cache
@@ -158,8 +156,8 @@ def policy_list() -> QuerySet[SlaPolicy]:
     return SlaPolicy.objects.select_related("team", "calendar").order_by("kind", "name")
 
 
-def policy_changes(*, limit: int = 50) -> list[SlaPolicyChange]:
-    return list(SlaPolicyChange.objects.select_related("policy", "actor")[:limit])
+def policy_changes(*, limit: int = 50) -> list[RoutingChange]:
+    return routing_changes(subjects=(RoutingChange.Subject.POLICY,), limit=limit)
 
 
 def availability_rows() -> list[tuple[User, RepAvailability | None]]:

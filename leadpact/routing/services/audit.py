@@ -1,10 +1,9 @@
 """The audit trail of the hand-off's set-up: what a change did, field by field, old → new.
 
-SLA policies and business calendars keep their own trail (``SlaPolicyChange``,
-``BusinessCalendarChange``); routing rules, rep availability, rejection reasons and the
-qualification checklist share ``RoutingChange``. Every one is written from these helpers in the
-transaction of the change itself, so a refused change leaves no trace and a change never goes
-unrecorded.
+SLA policies, business calendars, routing rules, rep availability, rejection reasons and the
+qualification checklist share one trail (``RoutingChange``), written by ``routing_change_log``
+in the transaction of the change itself, so a refused change leaves no trace and a change
+never goes unrecorded.
 """
 
 from __future__ import annotations
@@ -44,25 +43,6 @@ def field_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[
     return {f: [before.get(f), v] for f, v in after.items() if before.get(f) != v}
 
 
-def routing_change_record(
-    *,
-    subject: str,
-    row: Model,
-    action: str,
-    actor: Any,
-    changes: dict[str, list[Any]] | None = None,
-) -> RoutingChange:
-    return RoutingChange.objects.create(
-        subject=subject,
-        object_id=row.pk,
-        label=str(row)[:200],
-        action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
-        changed_at=timezone.now(),
-        changes=changes or {},
-    )
-
-
 def routing_change_log(
     *,
     subject: str,
@@ -78,4 +58,12 @@ def routing_change_log(
     none of them leaves no entry; a creation, move or deletion always does."""
     changes = field_changes(before, after if after is not None else snapshot(row, fields) or {})
     if changes or action != RoutingChange.Action.UPDATED:
-        routing_change_record(subject=subject, row=row, action=action, actor=actor, changes=changes)
+        RoutingChange.objects.create(
+            subject=subject,
+            object_id=row.pk,
+            label=str(row)[:200],
+            action=action,
+            actor=actor if getattr(actor, "pk", None) else None,
+            changed_at=timezone.now(),
+            changes=changes,
+        )

@@ -6,20 +6,20 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from leadpact.accounts.models import Team
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.routing.business_time import CalendarError
 from leadpact.routing.models import (
     BusinessCalendar,
-    BusinessCalendarChange,
+    RoutingChange,
     SlaPolicy,
-    SlaPolicyChange,
 )
 from leadpact.routing.roles import can_manage_routing
-from leadpact.routing.services.audit import audit_value, field_changes, snapshot
+from leadpact.routing.services.audit import field_changes, routing_change_log, snapshot
 
+POLICY = RoutingChange.Subject.POLICY
+CREATED, UPDATED = RoutingChange.Action.CREATED, RoutingChange.Action.UPDATED
 AUDITED = (
     "name",
     "kind",
@@ -76,12 +76,7 @@ def policy_create(*, actor: Any, **values: Any) -> SlaPolicy:
     _ensure_manager(actor)
     clean = _validate(values)
     policy = SlaPolicy.objects.create(**{k: v for k, v in clean.items() if k in AUDITED})
-    SlaPolicyChange.objects.create(
-        policy=policy,
-        actor=actor,
-        changed_at=timezone.now(),
-        changes={f: [None, audit_value(getattr(policy, f))] for f in AUDITED},
-    )
+    routing_change_log(subject=POLICY, row=policy, action=CREATED, actor=actor, fields=AUDITED)
     return policy
 
 
@@ -94,18 +89,14 @@ def policy_update(*, policy: SlaPolicy, actor: Any, **values: Any) -> SlaPolicy:
     """
     _ensure_manager(actor)
     current = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
-    merged = {f: getattr(current, f) for f in AUDITED} | values
-    clean = _validate(merged)
-    changes = {}
+    before = snapshot(current, AUDITED)
+    clean = _validate({f: getattr(current, f) for f in AUDITED} | values)
     for field in AUDITED:
-        old, new = getattr(current, field), clean[field]
-        if (old.pk if hasattr(old, "pk") else old) != (new.pk if hasattr(new, "pk") else new):
-            changes[field] = [audit_value(old), audit_value(new)]
-            setattr(current, field, new)
-    if changes:
+        setattr(current, field, clean[field])
+    if field_changes(before, snapshot(current, AUDITED) or {}):
         current.save()
-        SlaPolicyChange.objects.create(
-            policy=current, actor=actor, changed_at=timezone.now(), changes=changes
+        routing_change_log(
+            subject=POLICY, row=current, action=UPDATED, actor=actor, before=before, fields=AUDITED
         )
     return current
 
@@ -165,7 +156,7 @@ def calendar_save(
 ) -> BusinessCalendar:
     """Create or change a business calendar; it must be usable before it is saved.
 
-    Every change is recorded (field: [old, new]) in the calendar's audit trail, as SLA policy
+    Every change is recorded (field: [old, new]) in the set-up's audit trail, as SLA policy
     changes are: a calendar moves the deadline of every clock counted in it. Running clocks
     keep the deadline they have; clocks started (or resumed) afterwards use the new calendar.
     """
@@ -199,10 +190,14 @@ def calendar_save(
         raise ApplicationError(f"A calendar named {name!r} exists.", extra={"field": "name"})
     if team is not None and BusinessCalendar.objects.filter(team=team).exclude(pk=row.pk).exists():
         raise ApplicationError(f"{team} already has a calendar.", extra={"field": "team"})
-    changes = field_changes(before, snapshot(row, CALENDAR_AUDITED) or {})
-    if changes:
+    if field_changes(before, snapshot(row, CALENDAR_AUDITED) or {}):
         row.save()
-        BusinessCalendarChange.objects.create(
-            calendar=row, actor=actor, changed_at=timezone.now(), changes=changes
+        routing_change_log(
+            subject=RoutingChange.Subject.CALENDAR,
+            row=row,
+            action=CREATED if before is None else UPDATED,
+            actor=actor,
+            before=before,
+            fields=CALENDAR_AUDITED,
         )
     return row

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from leadpact.leads.models import LeadState
 from leadpact.leads.services.lifecycle import lead_offer
-from leadpact.routing.models import RoutingRule, SlaPolicy
+from leadpact.routing.models import RoutingChange, RoutingRule, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,10 @@ def test_routing_run_and_policies_api(users, client_for, mql):
     )
     assert client_for("sales_rep").get(reverse("api:sla-policies")).status_code == 403
     assert client_for("marketing").get(reverse("api:sla-policies")).json()[0]["amount"] == 4
-    assert SlaPolicy.objects.get().changes.count() == 1
+    assert (
+        RoutingChange.objects.filter(subject="policy", object_id=SlaPolicy.objects.get().pk).count()
+        == 1
+    )
     bad = client_for("admin").post(
         reverse("api:sla-policies"), {**body, "amount": 0}, content_type="application/json"
     )

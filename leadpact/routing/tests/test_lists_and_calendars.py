@@ -8,9 +8,9 @@ from django.urls import reverse
 from leadpact.common.errors import ApplicationError, PermissionDeniedError
 from leadpact.routing.models import (
     BusinessCalendar,
-    BusinessCalendarChange,
     QualificationItem,
     RejectionReason,
+    RoutingChange,
 )
 from leadpact.routing.services.lists import (
     checklist_item_create,
@@ -61,7 +61,9 @@ def test_add_and_edit_a_calendar_with_an_audit_trail(users, client_for, sales_te
     client.post(url, calendar_form(team=str(sales_team.pk), holiday_subdivision="SP"))
     calendar.refresh_from_db()
     assert calendar.holiday_subdivision == "SP"
-    changes = list(BusinessCalendarChange.objects.filter(calendar=calendar).order_by("id"))
+    changes = list(
+        RoutingChange.objects.filter(subject="calendar", object_id=calendar.pk).order_by("id")
+    )
     assert [c.actor for c in changes] == [users["sales_manager"]] * 2
     assert changes[0].changes["name"] == [None, "São Paulo"]
     assert changes[1].changes == {
@@ -97,7 +99,7 @@ def test_bad_calendar_input_is_explained_and_nothing_saved(client_for, values, m
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not BusinessCalendar.objects.exists()
-    assert not BusinessCalendarChange.objects.exists()
+    assert not RoutingChange.objects.exists()
 
 
 def test_calendar_service_refuses_an_empty_week_and_other_roles(users):

@@ -102,3 +102,55 @@ def test_the_pages_show_the_trail(users, client_for):
     assert "Recent changes" in page.text and "Rejection reason “Wrong country”" in page.text
     page = client_for("sales_manager").get(reverse("routing:rules"))
     assert 'id="changes"' in page.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_the_policy_and_calendar_trails_into_one():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before = [("routing", "0006_routing_changes")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()  # every app back where the suite expects it
+    executor.migrate(before)
+    old = executor.loader.project_state(before[0]).apps
+    policy = old.get_model("routing", "SlaPolicy").objects.create(
+        name="Answer offers", kind="offer_response", amount=4
+    )
+    calendar = old.get_model("routing", "BusinessCalendar").objects.create(name="São Paulo")
+    now = timezone.now()
+    old.get_model("routing", "SlaPolicyChange").objects.create(
+        policy=policy,
+        changed_at=now,
+        changes={"name": [None, "Answer offers"], "amount": [None, 4]},
+    )
+    old.get_model("routing", "SlaPolicyChange").objects.create(
+        policy=policy, changed_at=now, changes={"amount": [4, 2]}
+    )
+    old.get_model("routing", "BusinessCalendarChange").objects.create(
+        calendar=calendar, changed_at=now, changes={"hours": [{}, {"mon": ["09:00-17:00"]}]}
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(latest)
+    moved = [
+        (c.subject, c.object_id, c.label, c.action, c.changes)
+        for c in RoutingChange.objects.order_by("id")
+    ]
+    assert moved == [
+        (
+            "policy",
+            policy.pk,
+            "Answer offers",
+            "created",
+            {"name": [None, "Answer offers"], "amount": [None, 4]},
+        ),
+        ("policy", policy.pk, "Answer offers", "updated", {"amount": [4, 2]}),
+        (
+            "calendar",
+            calendar.pk,
+            "São Paulo",
+            "updated",
+            {"hours": [{}, {"mon": ["09:00-17:00"]}]},
+        ),
+    ]
