@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.http import QueryDict
 
 from leadpact.common.errors import ApplicationError
-from leadpact.common.numbers import is_whole_number
 
 
 def parse_date(raw: str | None, label: str, *, required: bool = True) -> date | None:
@@ -22,17 +20,6 @@ def parse_date(raw: str | None, label: str, *, required: bool = True) -> date | 
         return date.fromisoformat(raw)
     except ValueError:
         raise ApplicationError(f"{label} must be a date like 2026-03-31, got {raw!r}.") from None
-
-
-def parse_int(raw: Any, label: str, *, required: bool = True) -> int | None:
-    raw = str(raw or "").strip()
-    if not raw:
-        if required:
-            raise ApplicationError(f"{label} is required.")
-        return None
-    if not is_whole_number(raw):
-        raise ApplicationError(f"{label} must be a whole number, got {raw!r}.")
-    return int(raw)
 
 
 def parse_decimal(raw: str | None, label: str) -> Decimal | None:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
-from leadpact.common.numbers import is_whole_number
+from leadpact.common.numbers import is_whole_number, parse_whole_number
 from leadpact.common.reversing import url_for_ids
 from leadpact.leads.models import Lead, LeadState
 from leadpact.pipeline import forms, selectors
@@ -182,7 +182,7 @@ def deal_edit(request: HttpRequest, deal_id: int) -> str:
     deal_update(
         deal=deal,
         actor=request.user,  # type: ignore[arg-type]
-        version=forms.parse_int(post.get("version"), "Version"),
+        version=parse_whole_number(post.get("version"), "Version"),
         **changes,
     )
     return "Deal saved."
@@ -195,12 +195,12 @@ def deal_move_view(request: HttpRequest, deal_id: int) -> str:
     """Move a deal from its page or from the board (the board's form sends ``back``)."""
     deal = deal_for(request, deal_id, edit=True)
     post = request.POST
-    stage = get_object_or_404(Stage, pk=forms.parse_int(post.get("stage"), "Stage"))
+    stage = get_object_or_404(Stage, pk=parse_whole_number(post.get("stage"), "Stage"))
     moved = deal_move(
         deal=deal,
         actor=request.user,  # type: ignore[arg-type]
         stage=stage,
-        version=forms.parse_int(post.get("version"), "Version"),
+        version=parse_whole_number(post.get("version"), "Version"),
         confirmed=forms.confirmed(post),
         lost_reason=post.get("lost_reason"),
         note=post.get("note", ""),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from leadpact.accounts.models import User
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import parse_whole_number
 from leadpact.pipeline import forms, selectors
 from leadpact.pipeline.models import PeriodKind
 from leadpact.pipeline.periods import period_from_dates
@@ -141,7 +142,7 @@ def adjustment_set(request: HttpRequest) -> str:
     if not can_adjust_forecast(user):
         raise PermissionDenied("Only admins and sales managers adjust the forecast.")
     post = request.POST
-    rep_id = forms.parse_int(post.get("rep"), "Rep")
+    rep_id = parse_whole_number(post.get("rep"), "Rep")
     rep = User.objects.filter(pk=rep_id).first()
     if rep is None:
         raise ApplicationError(f"No such rep: {rep_id}.")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from leadpact.accounts.models import User
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
-from leadpact.pipeline import forms
+from leadpact.common.numbers import parse_whole_number
 from leadpact.pipeline.models import Deal, LostReason, Pipeline, Stage
 from leadpact.pipeline.policies import can_configure
 from leadpact.pipeline.services import pipelines as process
@@ -51,7 +51,7 @@ def _stage_lines(raw: str | None) -> list[process.StageInput]:
             )
         kind = (parts[2] if len(parts) > 2 and parts[2] else Stage.Kind.OPEN).lower()
         criteria = [c for c in (parts[3] if len(parts) > 3 else "").split(";") if c.strip()]
-        probability = forms.parse_int(parts[1], f"Line {number}: probability")
+        probability = parse_whole_number(parts[1], f"Line {number}: probability")
         stages.append(process.StageInput(parts[0], probability or 0, kind, tuple(criteria)))
     return stages
 
@@ -124,11 +124,11 @@ def stage_new(request: HttpRequest, pipeline_id: int) -> str:
         pipeline=pipeline,
         stage=process.StageInput(
             name=post.get("name", ""),
-            probability=forms.parse_int(post.get("probability"), "Probability") or 0,
+            probability=parse_whole_number(post.get("probability"), "Probability") or 0,
             kind=post.get("kind") or Stage.Kind.OPEN,
             exit_criteria=tuple(_criteria(post.get("exit_criteria"))),
         ),
-        position=forms.parse_int(post.get("position"), "Position", required=False),
+        position=parse_whole_number(post.get("position"), "Position", required=False),
     )
     return f"Stage {stage.name} added to {pipeline.name}."
 
@@ -144,7 +144,7 @@ def stage_edit(request: HttpRequest, stage_id: int) -> str:
     if "name" in post:
         changes["name"] = post["name"]
     if "probability" in post:
-        changes["probability"] = forms.parse_int(post["probability"], "Probability")
+        changes["probability"] = parse_whole_number(post["probability"], "Probability")
     if post.get("kind"):
         changes["kind"] = post["kind"]
     if "exit_criteria" in post:
@@ -170,7 +170,7 @@ def stage_shift(request: HttpRequest, stage_id: int) -> str:
 def stage_remove(request: HttpRequest, stage_id: int) -> str:
     user = _configurer(request)
     stage = get_object_or_404(Stage, pk=stage_id)
-    target_id = forms.parse_int(request.POST.get("move_to"), "Move to", required=False)
+    target_id = parse_whole_number(request.POST.get("move_to"), "Move to", required=False)
     target = Stage.objects.filter(pk=target_id).first() if target_id else None
     if target_id and target is None:
         raise ApplicationError("No such stage to move the deals to.")

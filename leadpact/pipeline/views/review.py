@@ -22,6 +22,7 @@ from leadpact.accounts.models import Role, User
 from leadpact.accounts.roles import has_role
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
+from leadpact.common.numbers import parse_whole_number
 from leadpact.common.reversing import url_for_ids
 from leadpact.pipeline import forms, review_selectors, selectors
 from leadpact.pipeline.models import Deal, ForecastCategory, Pipeline, Stage
@@ -80,7 +81,7 @@ def figures(row: review_selectors.RepRow | review_selectors.TeamRow) -> dict[str
 
 
 def _int(query: QueryDict, name: str, label: str, default: int | None) -> int | None:
-    value = forms.parse_int(query.get(name), label, required=False)
+    value = parse_whole_number(query.get(name), label, required=False)
     return default if value is None else value
 
 
@@ -166,18 +167,18 @@ def bulk_update(request: HttpRequest) -> str:
         deal_id, _, version = str(raw).partition(":")
         items.append(
             BulkItem(
-                deal_id=forms.parse_int(deal_id, "Deal") or 0,
-                version=forms.parse_int(version, "Version") or 0,
+                deal_id=parse_whole_number(deal_id, "Deal") or 0,
+                version=parse_whole_number(version, "Version") or 0,
             )
         )
     changes: dict[str, Any] = {}
     if post.get("owner"):
-        changes["owner"] = forms.parse_int(post["owner"], "Owner")
+        changes["owner"] = parse_whole_number(post["owner"], "Owner")
     if post.get("forecast_category"):
         changes["forecast_category"] = post["forecast_category"]
     if post.get("close_date"):
         changes["close_date"] = forms.parse_date(post["close_date"], "Close date")
     if post.get("stage"):
-        changes["stage"] = forms.parse_int(post["stage"], "Stage")
+        changes["stage"] = parse_whole_number(post["stage"], "Stage")
     done = deals_bulk_update(actor=user, items=items, confirmed=forms.confirmed(post), **changes)
     return f"{len(done)} deal{'s' if len(done) != 1 else ''} updated."

@@ -10,8 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from leadpact.common.errors import ApplicationError
-from leadpact.common.numbers import is_whole_number
 from leadpact.routing.roles import can_have_queue, can_manage_routing, can_view_sla
 
 View = Callable[..., HttpResponse]
@@ -34,17 +32,6 @@ def requires(check: Callable[[Any], bool], message: str) -> Callable[[View], Vie
 sales_only = requires(can_have_queue, "Only salespeople have a lead queue.")
 managers_only = requires(can_manage_routing, "Only admins and sales managers manage routing.")
 sla_viewers = requires(can_view_sla, "Sales reps see their deadlines in their queue.")
-
-
-def int_param(raw: str | None, label: str, *, required: bool = True) -> int | None:
-    raw = (raw or "").strip()
-    if not raw:
-        if required:
-            raise ApplicationError(f"{label} is required.")
-        return None
-    if not is_whole_number(raw):
-        raise ApplicationError(f"{label} must be a whole number, got {raw!r}.")
-    return int(raw)
 
 
 def list_end(action: str) -> str:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from leadpact.accounts.models import Team, User
 from leadpact.common.errors import ApplicationError
 from leadpact.common.form_posts import form_post
-from leadpact.common.numbers import is_whole_number
+from leadpact.common.numbers import is_whole_number, parse_whole_number
 from leadpact.routing import selectors
 from leadpact.routing.models import (
     RoutingChange,
@@ -32,7 +32,7 @@ from leadpact.routing.services.rules import (
     rule_move,
     rule_update,
 )
-from leadpact.routing.views.access import int_param, list_end, managers_only
+from leadpact.routing.views.access import list_end, managers_only
 
 
 # --- routing rules and rep capacity ------------------------------------------------------------
@@ -45,11 +45,11 @@ def _rule_input(request: HttpRequest) -> dict[str, Any]:
     target = request.POST.get("target", "")
     team = rep = None
     if target.startswith("team:"):
-        team = Team.objects.filter(pk=int_param(target[5:], "Team")).first()
+        team = Team.objects.filter(pk=parse_whole_number(target[5:], "Team")).first()
         if team is None:
             raise ApplicationError("That team does not exist.")
     elif target.startswith("rep:"):
-        rep = User.objects.filter(pk=int_param(target[4:], "Rep")).first()
+        rep = User.objects.filter(pk=parse_whole_number(target[4:], "Rep")).first()
         if rep is None:
             raise ApplicationError("That rep does not exist.")
     return {
@@ -123,8 +123,10 @@ def availability(request: HttpRequest, rep_id: int) -> str:
     availability_set(
         rep=rep,
         actor=request.user,
-        weight=int_param(request.POST.get("weight"), "Weight", required=False) or 1,
-        max_open_leads=int_param(request.POST.get("max_open_leads"), "Cap", required=False),
+        weight=parse_whole_number(request.POST.get("weight"), "Weight", required=False) or 1,
+        max_open_leads=parse_whole_number(
+            request.POST.get("max_open_leads"), "Cap", required=False
+        ),
         out_of_office_until=until,
     )
     return f"Availability of {rep} saved."
@@ -143,7 +145,7 @@ def route_now(request: HttpRequest) -> str:
 def fallback(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
-            rep = User.objects.filter(pk=int_param(request.POST.get("rep"), "Rep")).first()
+            rep = User.objects.filter(pk=parse_whole_number(request.POST.get("rep"), "Rep")).first()
             if rep is None:
                 raise ApplicationError("Choose a rep.")
             ids = [int(v) for v in request.POST.getlist("lead") if is_whole_number(v)]

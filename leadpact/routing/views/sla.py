@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from leadpact.accounts.models import Team
 from leadpact.common.errors import ApplicationError
+from leadpact.common.numbers import parse_whole_number
 from leadpact.common.spreadsheet import neutralise
 from leadpact.routing import compliance as compliance_report
 from leadpact.routing import selectors
@@ -28,12 +29,12 @@ from leadpact.routing.services.policies import (
     policy_create,
     policy_update,
 )
-from leadpact.routing.views.access import int_param, managers_only, sla_viewers
+from leadpact.routing.views.access import managers_only, sla_viewers
 
 
 # --- SLA policies ------------------------------------------------------------------------------
 def _policy_input(request: HttpRequest) -> dict[str, Any]:
-    team_id = int_param(request.POST.get("team"), "Team", required=False)
+    team_id = parse_whole_number(request.POST.get("team"), "Team", required=False)
     team = Team.objects.filter(pk=team_id).first() if team_id else None
     if team_id and team is None:
         raise ApplicationError("That team does not exist.")
@@ -41,8 +42,11 @@ def _policy_input(request: HttpRequest) -> dict[str, Any]:
         "name": request.POST.get("name", ""),
         "kind": request.POST.get("kind", ""),
         "team": team,
-        "amount": int_param(request.POST.get("amount"), "Amount"),
-        "warn_before_minutes": int_param(request.POST.get("warn_before_minutes"), "Warning") or 0,
+        "amount": parse_whole_number(request.POST.get("amount"), "Amount"),
+        "warn_before_minutes": parse_whole_number(
+            request.POST.get("warn_before_minutes"), "Warning"
+        )
+        or 0,
         "escalation": request.POST.get("escalation", SlaPolicy.Escalation.NOTIFY_MANAGER),
         "is_active": request.POST.get("is_active", "on") == "on",
     }
@@ -126,7 +130,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
 
 # --- business calendars -------------------------------------------------------------------------
 def _calendar_input(request: HttpRequest) -> dict[str, Any]:
-    team_id = int_param(request.POST.get("team"), "Team", required=False)
+    team_id = parse_whole_number(request.POST.get("team"), "Team", required=False)
     team = Team.objects.filter(pk=team_id).first() if team_id else None
     if team_id and team is None:
         raise ApplicationError("That team does not exist.")
